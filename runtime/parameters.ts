@@ -111,7 +111,8 @@ export const PARAMETERS = {
   MqttCertFile: {
     kind: 'string',
     valid: 'a readable file path',
-    description: 'PEM client certificate for brokers that authenticate clients with TLS (for example the Greengrass broker).',
+    description:
+      'PEM client certificate for brokers that authenticate clients with TLS (for example the Greengrass broker).',
   },
   MqttKeyFile: {
     kind: 'string',
@@ -124,7 +125,8 @@ export const PARAMETERS = {
     min: 1,
     max: 1_000_000,
     unit: 'attempts',
-    description: 'Sends tried per record before it is reported as failed. Backoff grows to 30 s between attempts.',
+    description:
+      'Sends tried per record before it is reported as failed. Backoff grows to 30 s between attempts.',
   },
   RecordMaxAgeSeconds: {
     kind: 'integer',
@@ -157,7 +159,8 @@ export const PARAMETERS = {
     min: 0,
     max: 86400,
     unit: 'seconds',
-    description: 'How often a stats log line is written (received, sent, failed, retried, queued per stream). 0 disables it.',
+    description:
+      'How often a stats log line is written (received, sent, failed, retried, queued per stream). 0 disables it.',
   },
   LogLevel: {
     kind: 'choice',

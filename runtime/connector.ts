@@ -1,0 +1,143 @@
+import type { ConnectorConfig } from './config';
+import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import type { RecordSender } from './firehose-sender';
+import type { Logger } from './logger';
+import { MemoryBudget } from './memory-budget';
+import { MessageContext, parseMessage } from './messages';
+import { MemoryRecordStore, RecordStore } from './record-store';
+import { ConnectorErrorCode, failStatus, StatusEntry } from './status';
+import { StreamDispatcher, StreamStats } from './stream-dispatcher';
+
+export interface ConnectorOptions {
+  readonly config: ConnectorConfig;
+  readonly sender: RecordSender;
+  /** Receives status entries to publish on `kinesisfirehose/message/status`. */
+  readonly publishStatus: (entries: StatusEntry[]) => void;
+  readonly logger: Logger;
+  /** Creates the store of a stream's queue. @default an in-memory store */
+  readonly createStore?: (stream: DeliveryStreamTarget) => RecordStore;
+  /** Whether the stores keep records across restarts, so shutdown leaves them rather than failing them. @default false */
+  readonly durableStores?: boolean;
+}
+
+export interface ConnectorStats {
+  readonly received: number;
+  readonly rejected: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly queued: number;
+  readonly calls: number;
+  readonly streams: readonly StreamStats[];
+}
+
+/**
+ * The connector's core, free of MQTT: turns messages into records, keeps one dispatcher per delivery stream,
+ * ticks them every `PublishInterval`, and drains them on shutdown. Every message ends in a status.
+ */
+export class Connector {
+  private readonly dispatchers = new Map<string, StreamDispatcher>();
+  private readonly budget: MemoryBudget;
+  private readonly context: MessageContext;
+  private readonly intakeFailures = { invalid: 0 };
+  private ticker?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(private readonly options: ConnectorOptions) {
+    const { config } = options;
+    this.budget = new MemoryBudget(config.queueByteBudget);
+    this.context = { defaultStream: config.defaultDeliveryStream, recordSeparator: config.recordSeparator };
+    this.dispatcherFor(config.defaultDeliveryStream);
+  }
+
+  start(): void {
+    const intervalMs = this.options.config.publishIntervalSeconds * 1000;
+    if (intervalMs > 0) {
+      this.ticker = setInterval(() => this.flush(), intervalMs);
+    }
+  }
+
+  /**
+   * Handles one MQTT message. Resolves once the record is stored or refused with a status, which is when the
+   * message may be acknowledged to the broker. Never rejects.
+   */
+  async handleMessage(topic: string, payload: Buffer): Promise<void> {
+    if (this.stopping) {
+      this.intakeFailures.invalid++;
+      this.options.publishStatus([
+        failStatus('', ConnectorErrorCode.ShuttingDown, 'The connector is stopping and takes no new records'),
+      ]);
+      return;
+    }
+    const intake = parseMessage(topic, payload, this.context);
+    if ('failure' in intake) {
+      this.intakeFailures.invalid++;
+      this.options.publishStatus([intake.failure]);
+      return;
+    }
+    const refusal = await this.dispatcherFor(intake.record.stream).enqueue(intake.record);
+    if (refusal) this.options.publishStatus([refusal]);
+  }
+
+  /** Sends everything queued now, whatever the interval. */
+  flush(): void {
+    for (const dispatcher of this.dispatchers.values()) dispatcher.flush();
+  }
+
+  /**
+   * Drains every queue until `deadline` (epoch ms), then closes them. Records not delivered by then are reported
+   * as failed, unless the stores are durable, in which case they wait for the next start.
+   */
+  async stop(deadline: number): Promise<boolean> {
+    this.stopping = true;
+    clearInterval(this.ticker);
+    const dispatchers = [...this.dispatchers.values()];
+    const drained = await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain(deadline)));
+    await Promise.all(dispatchers.map((dispatcher) => dispatcher.close(this.options.durableStores ?? false)));
+    return drained.every(Boolean);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  stats(): ConnectorStats {
+    const streams = [...this.dispatchers.values()].map((dispatcher) => ({
+      ...dispatcher.stats,
+      queued: dispatcher.queued,
+    }));
+    const sum = (key: keyof Omit<StreamStats, 'stream'>) =>
+      streams.reduce((total, stream) => total + stream[key], 0);
+    return {
+      received: sum('received'),
+      rejected: sum('rejected') + this.intakeFailures.invalid,
+      delivered: sum('delivered'),
+      failed: sum('failed'),
+      retried: sum('retried'),
+      queued: sum('queued'),
+      calls: sum('calls'),
+      streams,
+    };
+  }
+
+  private dispatcherFor(stream: DeliveryStreamTarget): StreamDispatcher {
+    let dispatcher = this.dispatchers.get(stream.arn);
+    if (!dispatcher) {
+      const { config, sender, logger, publishStatus, createStore } = this.options;
+      dispatcher = new StreamDispatcher({
+        stream,
+        store: createStore ? createStore(stream) : new MemoryRecordStore(),
+        budget: this.budget,
+        sender,
+        report: publishStatus,
+        logger,
+        queueSize: config.deliveryStreamQueueSize,
+        publishIntervalMs: config.publishIntervalSeconds * 1000,
+        maxAttempts: config.recordMaxAttempts,
+        maxAgeMs: config.recordMaxAgeSeconds * 1000,
+      });
+      this.dispatchers.set(stream.arn, dispatcher);
+    }
+    return dispatcher;
+  }
+}

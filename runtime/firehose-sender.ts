@@ -1,0 +1,148 @@
+import {
+  FirehoseClient,
+  FirehoseClientConfig,
+  PutRecordBatchCommand,
+  PutRecordCommand,
+} from '@aws-sdk/client-firehose';
+import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import type { QueuedRecord } from './record-store';
+
+/** The result of one record in one send. */
+export type RecordOutcome =
+  | { readonly ok: true; readonly recordId: string }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly retryable: boolean };
+
+/** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
+export interface RecordSender {
+  send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]>;
+}
+
+export interface FirehoseSenderOptions {
+  /** Time allowed for one HTTP call before it is abandoned (and the SDK, then the queue, retries it). */
+  readonly requestTimeoutMs: number;
+  /** Attempts the SDK's standard retry strategy makes per call. @default 3 */
+  readonly sdkMaxAttempts?: number;
+  /** Fixed credentials (the local mode); the default credential chain otherwise. */
+  readonly credentials?: FirehoseClientConfig['credentials'];
+}
+
+/**
+ * Per-record error codes that mean "try again later". Firehose reports throttling per record as
+ * ServiceUnavailableException ("Slow down.").
+ * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
+ */
+const RETRYABLE_CODES = new Set([
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalFailureException',
+  'InternalServerError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'AbortError',
+  'ExpiredTokenException',
+  'RequestExpired',
+  'CredentialsProviderError',
+]);
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
+
+/**
+ * Sends records with the AWS SDK: PutRecord for a lone record (what the v1 connector did and what
+ * `PublishInterval` 0 often produces), PutRecordBatch otherwise. One client per region, because a message may
+ * override the stream with one in another region and must be signed for that region.
+ */
+export class FirehoseSender implements RecordSender {
+  private readonly clients = new Map<string, FirehoseClient>();
+
+  constructor(private readonly options: FirehoseSenderOptions) {}
+
+  async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
+    const client = this.clientFor(stream.region);
+    try {
+      if (records.length === 1) {
+        const response = await client.send(
+          new PutRecordCommand({ DeliveryStreamName: stream.name, Record: { Data: records[0].data } }),
+        );
+        return [{ ok: true, recordId: response.RecordId ?? '' }];
+      }
+      const response = await client.send(
+        new PutRecordBatchCommand({
+          DeliveryStreamName: stream.name,
+          Records: records.map((record) => ({ Data: record.data })),
+        }),
+      );
+      const results = response.RequestResponses ?? [];
+      return records.map((_, index): RecordOutcome => {
+        const result = results[index];
+        if (result && !result.ErrorCode) return { ok: true, recordId: result.RecordId ?? '' };
+        const code = result?.ErrorCode ?? 'InternalFailure';
+        const message = result?.ErrorMessage ?? 'Firehose returned no result for this record';
+        return { ok: false, code, message, retryable: RETRYABLE_CODES.has(code) };
+      });
+    } catch (error) {
+      const outcome = classifyError(error);
+      return records.map(() => outcome);
+    }
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+
+  private clientFor(region: string): FirehoseClient {
+    let client = this.clients.get(region);
+    if (!client) {
+      client = new FirehoseClient({
+        region,
+        credentials: this.options.credentials,
+        maxAttempts: this.options.sdkMaxAttempts ?? 3,
+        requestHandler: {
+          requestTimeout: this.options.requestTimeoutMs,
+          connectionTimeout: Math.min(this.options.requestTimeoutMs, 10_000),
+          // Without this a timed-out request only logs a warning and the call hangs on.
+          throwOnRequestTimeout: true,
+        },
+      });
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+}
+
+/** Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are. */
+export function classifyError(error: unknown): RecordOutcome & { ok: false } {
+  const details = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const code = details?.name && details.name !== 'Error' ? details.name : (details?.code ?? 'UnknownError');
+  const message = details?.message || String(error);
+  const status = details?.$metadata?.httpStatusCode;
+  const retryable =
+    RETRYABLE_CODES.has(code) ||
+    (details?.code !== undefined && NETWORK_ERROR_CODES.has(details.code)) ||
+    details?.$retryable !== undefined ||
+    status === 429 ||
+    (status !== undefined && status >= 500) ||
+    // No HTTP status at all: the call never got an answer (network), not a refusal by the service.
+    status === undefined;
+  return { ok: false, code, message, retryable };
+}

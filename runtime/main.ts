@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { parseCli, helpText } from './cli';
+import { ConfigError, loadConfig } from './config';
+import { useIpv4TokenExchangeService } from './credentials';
+import { createLogger, describeError } from './logger';
+import { runConnector, RunningConnector } from './run';
+
+/** Exit code for a command line or configuration the connector cannot run with. */
+const EXIT_USAGE = 2;
+
+async function main(argv: readonly string[]): Promise<void> {
+  let cli;
+  try {
+    cli = parseCli(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\nRun firehose-connector --help for the options.\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (cli.help) {
+    process.stdout.write(helpText());
+    return;
+  }
+
+  let running: RunningConnector;
+  try {
+    if (cli.local) {
+      const { runLocal } = await import('./local/local-mode');
+      running = await runLocal({ configFile: cli.configFile });
+    } else {
+      useIpv4TokenExchangeService(process.env);
+      const config = loadConfig({ file: cli.configFile, env: process.env });
+      running = await runConnector(config, { logger: createLogger(config.logLevel) });
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    throw error;
+  }
+
+  const shutdown = (signal: string) => {
+    process.stderr.write(`Received ${signal}: flushing queued records before exit\n`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${describeError(error).errorMessage}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  // A bug in a callback must not take queued records down with the process: log it and carry on.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`Unhandled rejection: ${describeError(reason).errorMessage}\n`);
+  });
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`firehose-connector failed to start: ${describeError(error).errorMessage}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import type { QueuedRecord } from './record-store';
+
+/**
+ * What a queued record costs beyond its data: the record object, the Buffer header and the request id.
+ * An estimate on the safe side, so that many tiny records cannot exceed the budget unnoticed.
+ */
+export const RECORD_OVERHEAD_BYTES = 192;
+
+export function recordFootprint(record: Pick<QueuedRecord, 'data' | 'requestId'>): number {
+  return record.data.length + record.requestId.length * 2 + RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * The bytes all delivery stream queues may hold together, derived from `MemorySize`, so that the process stays
+ * inside its memory limit whatever the mix of payload sizes and streams.
+ */
+export class MemoryBudget {
+  private _used = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  get used(): number {
+    return this._used;
+  }
+
+  /** Reserves `bytes` and returns true, or returns false and reserves nothing when they do not fit. */
+  tryReserve(bytes: number): boolean {
+    if (this._used + bytes > this.limitBytes) return false;
+    this._used += bytes;
+    return true;
+  }
+
+  free(bytes: number): void {
+    this._used = Math.max(0, this._used - bytes);
+  }
+}

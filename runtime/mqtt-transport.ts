@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import type { MqttConfig } from './config';
+import { describeError, Logger } from './logger';
+import { Topics } from './messages';
+
+export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
+
+/**
+ * The connector's two MQTT connections:
+ * - intake: a persistent session (clean=false, stable client id) with QoS 1 subscriptions to the input topics,
+ *   so the broker keeps messages while the connector is away;
+ * - status: publishes statuses at QoS 1. Kept apart so that closing intake at shutdown (leaving the broker to
+ *   hold new messages) does not stop the last statuses from going out.
+ * Reconnection and resubscription are MQTT.js's own.
+ */
+export class MqttTransport {
+  private constructor(
+    private readonly intake: MqttClient,
+    private readonly status: MqttClient,
+  ) {}
+
+  /**
+   * Opens both connections. Publishing works at once (MQTT.js queues until connected); `ready()` resolves on the
+   * first connection of both.
+   */
+  static open(config: MqttConfig, onMessage: MessageHandler, logger: Logger): MqttTransport {
+    const tls = readTlsFiles(config);
+    const base: IClientOptions = {
+      protocolVersion: 4,
+      keepalive: 30,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...tls,
+    };
+    const intake = mqtt.connect(config.brokerUrl, {
+      ...base,
+      clientId: config.clientId,
+      clean: false,
+      resubscribe: false,
+    });
+    const status = mqtt.connect(config.brokerUrl, {
+      ...base,
+      clientId: `${config.clientId}-status`,
+      clean: true,
+    });
+    const where = describeBroker(config.brokerUrl);
+    for (const [role, client] of [
+      ['intake', intake],
+      ['status', status],
+    ] as const) {
+      client.on('connect', (packet) =>
+        logger.info('Connected to the MQTT broker', {
+          broker: where,
+          connection: role,
+          sessionPresent: packet.sessionPresent,
+        }),
+      );
+      client.on('offline', () =>
+        logger.warn('MQTT broker unreachable; reconnecting', { broker: where, connection: role }),
+      );
+      client.on('error', (error) =>
+        logger.warn('MQTT error', { broker: where, connection: role, ...describeError(error) }),
+      );
+    }
+    intake.on('connect', (packet) => {
+      // With a session present the broker still holds our subscriptions; otherwise (first start, or a broker
+      // that lost its state) they are made again.
+      if (packet.sessionPresent) return;
+      intake.subscribe([Topics.json, Topics.binary], { qos: 1 }, (error) => {
+        if (error) logger.error('Could not subscribe to the input topics', describeError(error));
+        else logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
+      });
+    });
+    intake.on('message', (topic, payload) => {
+      void onMessage(topic, payload);
+    });
+    return new MqttTransport(intake, status);
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([waitForConnect(this.intake), waitForConnect(this.status)]);
+  }
+
+  publishStatus(payload: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.status.publish(Topics.status, payload, { qos: 1 }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Disconnects the intake session without unsubscribing, so the broker keeps new messages for the next start. */
+  async stopIntake(): Promise<void> {
+    await this.intake.endAsync();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.intake.endAsync(), this.status.endAsync()]);
+  }
+}
+
+function readTlsFiles(config: MqttConfig): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
+  return {
+    ca: config.caFile ? readFileSync(config.caFile) : undefined,
+    cert: config.certFile ? readFileSync(config.certFile) : undefined,
+    key: config.keyFile ? readFileSync(config.keyFile) : undefined,
+  };
+}
+
+/** The broker's scheme, host and port, without any user name or password the URL may carry. */
+export function describeBroker(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
+}
+
+/** Resolves on the first connection. Until then MQTT.js keeps retrying, and start-up waits with it. */
+function waitForConnect(client: MqttClient): Promise<void> {
+  if (client.connected) return Promise.resolve();
+  return new Promise((resolve) => client.once('connect', () => resolve()));
+}

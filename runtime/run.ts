@@ -1,0 +1,95 @@
+import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
+import type { ConnectorConfig } from './config';
+import { Connector, ConnectorStats } from './connector';
+import { FirehoseSender } from './firehose-sender';
+import { describeError, Logger } from './logger';
+import { describeBroker, MqttTransport } from './mqtt-transport';
+import { StatusPublisher } from './status-publisher';
+
+/** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
+const STATUS_FLUSH_TIMEOUT_MS = 2000;
+
+export interface RunOptions {
+  readonly logger: Logger;
+  /** Fixed AWS credentials (the local mode); the SDK's default chain otherwise. */
+  readonly credentials?: FirehoseClientConfig['credentials'];
+}
+
+export interface RunningConnector {
+  stats(): ConnectorStats;
+  /** Stops intake, flushes what is queued within `ShutdownTimeoutSeconds`, publishes the statuses, disconnects. */
+  stop(): Promise<void>;
+}
+
+/** Starts the connector: Firehose sender, queues, and the MQTT connections, with a periodic stats line. */
+export async function runConnector(config: ConnectorConfig, options: RunOptions): Promise<RunningConnector> {
+  const { logger } = options;
+  const sender = new FirehoseSender({
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    credentials: options.credentials,
+  });
+  // The transport needs the connector's message handler, and the connector publishes through the transport.
+  const mqttLink: { transport?: MqttTransport } = {};
+  const statuses = new StatusPublisher((payload) => mqttLink.transport!.publishStatus(payload), logger);
+  const connector = new Connector({
+    config,
+    sender,
+    logger,
+    publishStatus: (entries) => statuses.report(entries),
+  });
+
+  logger.info('Starting the Firehose connector', {
+    defaultDeliveryStream: config.defaultDeliveryStream.arn,
+    publishIntervalSeconds: config.publishIntervalSeconds,
+    deliveryStreamQueueSize: config.deliveryStreamQueueSize,
+    queueByteBudget: config.queueByteBudget,
+    broker: describeBroker(config.mqtt.brokerUrl),
+  });
+  const transport = MqttTransport.open(
+    config.mqtt,
+    (topic, payload) => connector.handleMessage(topic, payload),
+    logger,
+  );
+  mqttLink.transport = transport;
+  await transport.ready();
+  connector.start();
+
+  const statsTimer =
+    config.statsIntervalSeconds > 0
+      ? setInterval(() => logger.info('stats', { ...connector.stats() }), config.statsIntervalSeconds * 1000)
+      : undefined;
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    const started = Date.now();
+    clearInterval(statsTimer);
+    logger.info('Stopping: intake closed, flushing queued records', { queued: connector.stats().queued });
+    await transport
+      ?.stopIntake()
+      .catch((error: unknown) => logger.warn('Closing intake failed', describeError(error)));
+    const drained = await connector.stop(started + config.shutdownTimeoutSeconds * 1000);
+    // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone.
+    await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
+    await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);
+    sender.destroy();
+    logger.info(
+      drained ? 'Stopped after delivering every queued record' : 'Stopped with records undelivered',
+      {
+        ...connector.stats(),
+        elapsedMs: Date.now() - started,
+      },
+    );
+  };
+  return {
+    stats: () => connector.stats(),
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,290 @@
+import { backoffDelayMs, BackoffOptions } from './backoff';
+import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import { FirehoseLimits } from './firehose-limits';
+import type { RecordOutcome, RecordSender } from './firehose-sender';
+import type { Logger } from './logger';
+import { MemoryBudget, recordFootprint } from './memory-budget';
+import type { IncomingRecord } from './messages';
+import type { QueuedRecord, RecordStore } from './record-store';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry, successStatus } from './status';
+
+export interface StreamDispatcherOptions {
+  readonly stream: DeliveryStreamTarget;
+  readonly store: RecordStore;
+  /** Shared by every stream: queued bytes of all streams together stay under it. */
+  readonly budget: MemoryBudget;
+  readonly sender: RecordSender;
+  /** Receives the status entries of every record that reached an end. */
+  readonly report: (entries: StatusEntry[]) => void;
+  readonly logger: Logger;
+  /** `DeliveryStreamQueueSize`: most records held for this stream. */
+  readonly queueSize: number;
+  /** `PublishInterval` in milliseconds; 0 sends records as they arrive. */
+  readonly publishIntervalMs: number;
+  readonly maxAttempts: number;
+  readonly maxAgeMs: number;
+  /** Calls in flight at once for this stream. @default 4 */
+  readonly maxInFlight?: number;
+  readonly backoff?: BackoffOptions;
+  readonly now?: () => number;
+}
+
+export interface StreamStats {
+  readonly stream: string;
+  /** Records accepted into the queue. */
+  received: number;
+  /** Records refused because the queue or the memory budget was full. */
+  rejected: number;
+  delivered: number;
+  /** Records reported as failed after intake (service errors, retries exhausted, shutdown). */
+  failed: number;
+  /** Record sends that failed with a retryable error and went back to the queue. */
+  retried: number;
+  calls: number;
+  queued: number;
+}
+
+/**
+ * Owns one delivery stream's queue: accepts records, sends them in batches when the interval ticks or a batch is
+ * full, retries what failed for a retryable reason after a backoff, and reports every record's end as a status.
+ */
+export class StreamDispatcher {
+  readonly stats: StreamStats;
+  private readonly now: () => number;
+  private readonly maxInFlight: number;
+  private readonly inFlight = new Set<QueuedRecord[]>();
+  private flushRequested = false;
+  private pumpScheduled = false;
+  private consecutiveFailures = 0;
+  private backoffTimer?: NodeJS.Timeout;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: StreamDispatcherOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxInFlight = options.maxInFlight ?? 4;
+    this.stats = {
+      stream: options.stream.arn,
+      received: 0,
+      rejected: 0,
+      delivered: 0,
+      failed: 0,
+      retried: 0,
+      calls: 0,
+      queued: 0,
+    };
+  }
+
+  get queued(): number {
+    return this.options.store.count;
+  }
+
+  /** Queues a record, or returns the fail status that refuses it. Resolves once the store holds it. */
+  async enqueue(incoming: IncomingRecord): Promise<FailStatus | undefined> {
+    const { store, budget, queueSize, stream } = this.options;
+    if (store.count >= queueSize) {
+      this.stats.rejected++;
+      return failStatus(
+        incoming.requestId,
+        ConnectorErrorCode.QueueFull,
+        `Record rejected: the queue of ${stream.name} holds ${queueSize} records (DeliveryStreamQueueSize)`,
+      );
+    }
+    const record: QueuedRecord = {
+      requestId: incoming.requestId,
+      streamArn: stream.arn,
+      data: incoming.data,
+      enqueuedAt: this.now(),
+      attempts: 0,
+    };
+    if (!budget.tryReserve(recordFootprint(record))) {
+      this.stats.rejected++;
+      return failStatus(
+        incoming.requestId,
+        ConnectorErrorCode.QueueFull,
+        `Record rejected: queued records use the memory that MemorySize allows (${budget.limitBytes} bytes for queues)`,
+      );
+    }
+    this.stats.received++;
+    const stored = store.append(record);
+    this.onRecordsReady();
+    await stored;
+    return undefined;
+  }
+
+  /** The `PublishInterval` tick: send everything queued, in as many batches as it takes. */
+  flush(): void {
+    if (this.options.store.readyCount === 0) return;
+    this.flushRequested = true;
+    this.pump();
+  }
+
+  /** Sends everything left, ignoring the interval, and resolves when nothing is queued or the deadline passes. */
+  async drain(deadline: number): Promise<boolean> {
+    this.draining = true;
+    this.flush();
+    if (this.isIdle()) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - this.now()));
+    });
+    const drained = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return drained;
+  }
+
+  /**
+   * Stops sending. Records still held are reported as failed, unless the store keeps them across restarts,
+   * in which case they stay for the next start.
+   */
+  async close(keepRecords: boolean): Promise<void> {
+    clearTimeout(this.backoffTimer);
+    this.draining = false;
+    const abandoned = [...this.inFlight].flat();
+    this.inFlight.clear();
+    const { store } = this.options;
+    if (!keepRecords) {
+      const left = [...abandoned, ...store.lease(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)];
+      if (left.length > 0) {
+        this.finish(
+          left.map((record) =>
+            failStatus(
+              record.requestId,
+              ConnectorErrorCode.ShuttingDown,
+              'The connector stopped before this record was confirmed delivered',
+            ),
+          ),
+          left,
+        );
+        this.stats.failed += left.length;
+        await store.release(left);
+      }
+    }
+    await store.close();
+  }
+
+  private onRecordsReady(): void {
+    const { store, publishIntervalMs } = this.options;
+    const fullBatch =
+      store.readyCount >= FirehoseLimits.maxBatchRecords || store.readyBytes >= FirehoseLimits.maxBatchBytes;
+    if (publishIntervalMs > 0 && !fullBatch && !this.draining) return;
+    // Coalesces the messages MQTT.js emits from one socket read into one batch.
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const { store, publishIntervalMs } = this.options;
+    if (this.backoffTimer) return;
+    while (this.inFlight.size < this.maxInFlight && store.readyCount > 0) {
+      const fullBatch =
+        store.readyCount >= FirehoseLimits.maxBatchRecords ||
+        store.readyBytes >= FirehoseLimits.maxBatchBytes;
+      if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
+      const batch = store.lease(FirehoseLimits.maxBatchRecords, FirehoseLimits.maxBatchBytes);
+      this.inFlight.add(batch);
+      void this.send(batch);
+    }
+    if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  private async send(batch: QueuedRecord[]): Promise<void> {
+    const { sender, stream, store, logger } = this.options;
+    this.stats.calls++;
+    const outcomes = await sender.send(stream, batch);
+    if (!this.inFlight.delete(batch)) return; // abandoned by close()
+
+    const statuses: StatusEntry[] = [];
+    const ended: QueuedRecord[] = [];
+    const retry: QueuedRecord[] = [];
+    let throttled = false;
+    batch.forEach((record, index) => {
+      record.attempts++;
+      const outcome: RecordOutcome = outcomes[index];
+      if (outcome.ok) {
+        statuses.push(successStatus(record.requestId, outcome.recordId));
+        ended.push(record);
+        this.stats.delivered++;
+        return;
+      }
+      if (outcome.retryable) throttled = true;
+      const exhausted = this.exhaustedReason(record);
+      if (outcome.retryable && !exhausted) {
+        retry.push(record);
+        this.stats.retried++;
+        return;
+      }
+      statuses.push(
+        failStatus(
+          record.requestId,
+          outcome.code,
+          exhausted ? `${outcome.message} (${exhausted})` : outcome.message,
+        ),
+      );
+      ended.push(record);
+      this.stats.failed++;
+    });
+
+    if (throttled) {
+      this.consecutiveFailures++;
+      const delay = backoffDelayMs(this.consecutiveFailures, this.options.backoff);
+      const failure = outcomes.find((outcome) => !outcome.ok);
+      logger.warn('Firehose call failed or was throttled; backing off', {
+        stream: stream.name,
+        records: batch.length,
+        retrying: retry.length,
+        errorCode: failure && !failure.ok ? failure.code : undefined,
+        backoffMs: delay,
+      });
+      this.startBackoff(delay);
+    } else {
+      this.consecutiveFailures = 0;
+    }
+
+    this.finish(statuses, ended);
+    await Promise.all([store.release(ended), store.requeue(retry)]);
+    this.stats.queued = store.count;
+    this.pump();
+    if (this.isIdle()) this.notifyIdle();
+  }
+
+  private finish(statuses: StatusEntry[], ended: readonly QueuedRecord[]): void {
+    for (const record of ended) this.options.budget.free(recordFootprint(record));
+    if (statuses.length > 0) this.options.report(statuses);
+  }
+
+  private exhaustedReason(record: QueuedRecord): string | undefined {
+    const { maxAttempts, maxAgeMs } = this.options;
+    if (record.attempts >= maxAttempts)
+      return `gave up after ${record.attempts} attempts, the RecordMaxAttempts limit`;
+    const ageMs = this.now() - record.enqueuedAt;
+    if (ageMs >= maxAgeMs)
+      return `gave up after ${Math.round(ageMs / 1000)} s, the RecordMaxAgeSeconds limit`;
+    return undefined;
+  }
+
+  private startBackoff(delayMs: number): void {
+    clearTimeout(this.backoffTimer);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      // Retried records wait for the next interval tick, as in the v2-4 connector, unless nothing waits.
+      if (this.options.publishIntervalMs === 0) this.flushRequested = true;
+      this.pump();
+    }, delayMs);
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight.size === 0 && this.options.store.count === 0;
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,183 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, RUNTIME_RESERVE_BYTES } from '../../runtime/config';
+
+const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
+
+function problemsOf(action: () => unknown): readonly string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function configFile(contents: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'config-test-')), 'config.json');
+  writeFileSync(file, typeof contents === 'string' ? contents : JSON.stringify(contents));
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('applies the seed defaults when only the stream ARN is given', () => {
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN } });
+
+    expect(config.defaultDeliveryStream).toEqual({
+      arn: ARN,
+      partition: 'aws',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      name: 'my-stream',
+    });
+    expect(config.deliveryStreamQueueSize).toBe(5000);
+    expect(config.memorySizeKb).toBe(65535);
+    expect(config.publishIntervalSeconds).toBe(10);
+    expect(config.recordSeparator.length).toBe(0);
+    expect(config.mqtt.brokerUrl).toBe('mqtt://127.0.0.1:1883');
+  });
+
+  it('accepts numbers given as strings, as Greengrass configuration delivers them', () => {
+    const config = loadConfig({
+      env: {
+        DefaultDeliveryStreamArn: ARN,
+        DeliveryStreamQueueSize: '2000',
+        PublishInterval: '0',
+        MemorySize: '131072',
+      },
+    });
+
+    expect(config.deliveryStreamQueueSize).toBe(2000);
+    expect(config.publishIntervalSeconds).toBe(0);
+    expect(config.queueByteBudget).toBe(131072 * 1024 - RUNTIME_RESERVE_BYTES);
+  });
+
+  it('reads a JSON file and lets environment variables win over it', () => {
+    const file = configFile({
+      DefaultDeliveryStreamArn: ARN,
+      PublishInterval: 5,
+      DeliveryStreamQueueSize: 3000,
+    });
+
+    const config = loadConfig({ file, env: { PublishInterval: '7' } });
+
+    expect(config.publishIntervalSeconds).toBe(7);
+    expect(config.deliveryStreamQueueSize).toBe(3000);
+  });
+
+  it.each([
+    ['aws-cn', 'arn:aws-cn:firehose:cn-north-1:123456789012:deliverystream/s'],
+    ['aws-us-gov', 'arn:aws-us-gov:firehose:us-gov-west-1:123456789012:deliverystream/s'],
+    ['a two-part region', 'arn:aws:firehose:ap-southeast-3:123456789012:deliverystream/s.1_x-y'],
+  ])('accepts a stream ARN in %s', (_, arn) => {
+    expect(loadConfig({ env: { DefaultDeliveryStreamArn: arn } }).defaultDeliveryStream.arn).toBe(arn);
+  });
+
+  it('reports every invalid parameter at once with its value and valid range', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          DefaultDeliveryStreamArn: 'arn:aws:s3:::bucket',
+          DeliveryStreamQueueSize: '1999',
+          PublishInterval: '901',
+          MemorySize: 'lots',
+          RecordSeparator: ';',
+        },
+      }),
+    );
+
+    expect(problems).toEqual([
+      'DefaultDeliveryStreamArn is "arn:aws:s3:::bucket"; expected arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name>',
+      'DeliveryStreamQueueSize is "1999"; expected an integer from 2000 to 10000000 (records)',
+      'MemorySize is "lots"; expected an integer from 32768 to 16777216 (KB)',
+      'PublishInterval is "901"; expected an integer from 0 to 900 (seconds)',
+      'RecordSeparator is ";"; expected one of "", "\\\\n", "\\\\r\\\\n", ",", "\\\\t"',
+    ]);
+  });
+
+  it('names DefaultDeliveryStreamArn when it is missing', () => {
+    expect(problemsOf(() => loadConfig({ env: {} }))).toEqual([
+      'DefaultDeliveryStreamArn is required: arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name>',
+    ]);
+  });
+
+  it('rejects fractional and negative numbers', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        file: configFile({
+          DefaultDeliveryStreamArn: ARN,
+          PublishInterval: 1.5,
+          DeliveryStreamQueueSize: -1,
+        }),
+      }),
+    );
+
+    expect(problems).toEqual([
+      'DeliveryStreamQueueSize is -1; expected an integer from 2000 to 10000000 (records)',
+      'PublishInterval is 1.5; expected an integer from 0 to 900 (seconds)',
+    ]);
+  });
+
+  it('reports an unknown parameter in the file, so a typo is not silently ignored', () => {
+    const file = configFile({ DefaultDeliveryStreamArn: ARN, PublishIntervall: 5 });
+
+    expect(problemsOf(() => loadConfig({ file }))[0]).toContain('unknown parameter "PublishIntervall"');
+  });
+
+  it('reports a file that is not JSON', () => {
+    const file = configFile('{ not json');
+
+    expect(problemsOf(() => loadConfig({ file }))[0]).toMatch(/^--config .*: cannot read a JSON object/);
+  });
+
+  it.each([
+    ['\\n', '\n'],
+    ['\n', '\n'],
+    ['\\r\\n', '\r\n'],
+    [',', ','],
+    ['\\t', '\t'],
+    ['\t', '\t'],
+  ])('turns the record separator %j into the bytes %j', (given, bytes) => {
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN, RecordSeparator: given } });
+
+    expect(config.recordSeparator.toString()).toBe(bytes);
+  });
+
+  it('rejects a broker URL with an unsupported scheme and TLS files that cannot be read', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          DefaultDeliveryStreamArn: ARN,
+          MqttBrokerUrl: 'http://127.0.0.1:1883',
+          MqttCaFile: '/no/such/ca.pem',
+        },
+      }),
+    );
+
+    expect(problems).toEqual([
+      'MqttBrokerUrl is "http://127.0.0.1:1883"; expected a URL with scheme mqtt, mqtts, ws or wss',
+      'MqttCaFile is "/no/such/ca.pem"; expected a readable file path',
+    ]);
+  });
+
+  it('requires a client certificate and its key together', () => {
+    const cert = configFile('cert');
+
+    expect(
+      problemsOf(() => loadConfig({ env: { DefaultDeliveryStreamArn: ARN, MqttCertFile: cert } })),
+    ).toEqual([
+      'MqttCertFile and MqttKeyFile must be given together (a client certificate and its private key)',
+    ]);
+  });
+
+  it('treats an empty string as not set, as an unset Greengrass configuration key interpolates', () => {
+    const config = loadConfig({
+      env: { DefaultDeliveryStreamArn: ARN, PublishInterval: '', MqttCaFile: '' },
+    });
+
+    expect(config.publishIntervalSeconds).toBe(10);
+    expect(config.mqtt.caFile).toBeUndefined();
+  });
+});

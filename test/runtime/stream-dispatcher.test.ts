@@ -1,0 +1,244 @@
+import { parseDeliveryStreamArn } from '../../runtime/delivery-stream-arn';
+import { silentLogger } from '../../runtime/logger';
+import { MemoryBudget } from '../../runtime/memory-budget';
+import { MemoryRecordStore } from '../../runtime/record-store';
+import type { StatusEntry } from '../../runtime/status';
+import { StreamDispatcher, StreamDispatcherOptions } from '../../runtime/stream-dispatcher';
+import { FakeSender, permanent, retryable, sleep, waitFor } from '../helpers/fake-sender';
+
+const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
+
+function setup(overrides: Partial<StreamDispatcherOptions> = {}) {
+  const sender = new FakeSender();
+  const statuses: StatusEntry[] = [];
+  const dispatcher = new StreamDispatcher({
+    stream: STREAM,
+    store: new MemoryRecordStore(),
+    budget: new MemoryBudget(64 * 1024 * 1024),
+    sender,
+    report: (entries) => statuses.push(...entries),
+    logger: silentLogger,
+    queueSize: 5000,
+    publishIntervalMs: 10_000,
+    maxAttempts: 1000,
+    maxAgeMs: 3_600_000,
+    backoff: { baseMs: 40, maxMs: 200 },
+    ...overrides,
+  });
+  const enqueue = (count: number, size = 10, prefix = 'r') =>
+    Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        dispatcher.enqueue({ requestId: `${prefix}${index}`, stream: STREAM, data: Buffer.alloc(size, 'a') }),
+      ),
+    );
+  return { sender, statuses, dispatcher, enqueue };
+}
+
+describe('StreamDispatcher', () => {
+  it('holds records until the interval ticks, then sends them in one batch', async () => {
+    // Prepare
+    const { sender, statuses, dispatcher, enqueue } = setup();
+    await enqueue(3);
+    await sleep(50);
+    expect(sender.calls).toHaveLength(0);
+
+    // Act
+    dispatcher.flush();
+    await waitFor(() => statuses.length === 3);
+
+    // Assess
+    expect(sender.calls.map((call) => call.data.length)).toEqual([3]);
+    expect(statuses[0]).toEqual({ firehose_record_id: 'id', id: 'r0', status: 'success' });
+  });
+
+  it('sends a full batch of 500 at once without waiting for the interval', async () => {
+    const { sender, enqueue } = setup();
+
+    await enqueue(1200);
+    await waitFor(() => sender.calls.length === 2);
+    await sleep(50);
+
+    expect(sender.calls.map((call) => call.data.length)).toEqual([500, 500]);
+  });
+
+  it('never puts more than 4 MiB in one call', async () => {
+    const { sender, dispatcher, enqueue } = setup();
+
+    await enqueue(10, 1_000_000);
+    dispatcher.flush();
+    await waitFor(() => sender.recordsSent === 10);
+
+    expect(sender.calls.map((call) => call.data.length)).toEqual([4, 4, 2]);
+    expect(Math.max(...sender.calls.map((call) => call.bytes))).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  it('sends records as they arrive when PublishInterval is 0', async () => {
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0 });
+
+    await enqueue(1);
+    await waitFor(() => statuses.length === 1, 1000);
+
+    expect(sender.calls).toHaveLength(1);
+  });
+
+  it('batches what accumulates while calls are in flight when PublishInterval is 0', async () => {
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0, maxInFlight: 1 });
+    const release = sender.hold();
+    await enqueue(1, 10, 'first');
+    await sleep(20);
+
+    await enqueue(300, 10, 'later');
+    release();
+    await waitFor(() => statuses.length === 301);
+
+    expect(sender.calls.map((call) => call.data.length)).toEqual([1, 300]);
+  });
+
+  it('rejects new records once DeliveryStreamQueueSize records are held', async () => {
+    const { enqueue } = setup({ queueSize: 2000 });
+
+    const results = await enqueue(2001);
+
+    expect(results.filter((result) => result === undefined)).toHaveLength(2000);
+    expect(results[2000]).toEqual({
+      ErrorCode: 'QueueFull',
+      ErrorMessage: 'Record rejected: the queue of s1 holds 2000 records (DeliveryStreamQueueSize)',
+      id: 'r2000',
+      status: 'fail',
+    });
+  });
+
+  it('rejects records that would take the queues past the memory budget', async () => {
+    const { enqueue } = setup({ budget: new MemoryBudget(10_000) });
+
+    const results = await enqueue(3, 4000);
+
+    expect(results.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(results[2]).toMatchObject({
+      ErrorCode: 'QueueFull',
+      ErrorMessage: expect.stringContaining('MemorySize'),
+    });
+  });
+
+  it('frees queue space as records are delivered', async () => {
+    const { dispatcher, statuses, enqueue } = setup({ queueSize: 2000 });
+    await enqueue(2000);
+    dispatcher.flush();
+    await waitFor(() => statuses.length === 2000);
+
+    const results = await enqueue(1, 10, 'after');
+
+    expect(results).toEqual([undefined]);
+  });
+
+  it('retries only the records that failed with a retryable error, after a backoff', async () => {
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0 });
+    sender.respond = (record, callIndex) =>
+      callIndex === 0 && record.requestId === 'r1'
+        ? retryable()
+        : { ok: true, recordId: `${record.requestId}-${callIndex}` };
+    const release = sender.hold();
+    await enqueue(3);
+    await sleep(10);
+
+    release();
+    await waitFor(() => statuses.length === 3);
+
+    expect(sender.calls.map((call) => call.data.length)).toEqual([3, 1]);
+    expect(sender.calls[1].at - sender.calls[0].at).toBeGreaterThanOrEqual(20);
+    expect(statuses).toContainEqual({ firehose_record_id: 'r1-1', id: 'r1', status: 'success' });
+  });
+
+  it('reports a non-retryable error as a fail status with the service error code', async () => {
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0 });
+    sender.respond = () =>
+      permanent('ResourceNotFoundException', 'Firehose s1 not found under account 123456789012.');
+
+    await enqueue(1);
+    await waitFor(() => statuses.length === 1);
+
+    expect(statuses).toEqual([
+      {
+        ErrorCode: 'ResourceNotFoundException',
+        ErrorMessage: 'Firehose s1 not found under account 123456789012.',
+        id: 'r0',
+        status: 'fail',
+      },
+    ]);
+    expect(sender.calls).toHaveLength(1);
+  });
+
+  it('gives up after RecordMaxAttempts and says so in the fail status', async () => {
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0, maxAttempts: 3 });
+    sender.respond = () => retryable();
+
+    await enqueue(1);
+    await waitFor(() => statuses.length === 1);
+
+    expect(sender.calls).toHaveLength(3);
+    expect(statuses).toEqual([
+      {
+        ErrorCode: 'ServiceUnavailableException',
+        ErrorMessage: 'Slow down. (gave up after 3 attempts, the RecordMaxAttempts limit)',
+        id: 'r0',
+        status: 'fail',
+      },
+    ]);
+  });
+
+  it('gives up on a record older than RecordMaxAgeSeconds', async () => {
+    let now = 1_000_000;
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0, maxAgeMs: 60_000, now: () => now });
+    sender.respond = () => {
+      now += 61_000;
+      return retryable('InternalFailure', 'boom');
+    };
+
+    await enqueue(1);
+    await waitFor(() => statuses.length === 1);
+
+    expect(statuses[0]).toMatchObject({
+      ErrorCode: 'InternalFailure',
+      ErrorMessage: 'boom (gave up after 61 s, the RecordMaxAgeSeconds limit)',
+    });
+  });
+
+  it('backs off exponentially during a throttling storm instead of retrying in a loop', async () => {
+    const { sender, enqueue } = setup({ publishIntervalMs: 0, backoff: { baseMs: 20, maxMs: 160 } });
+    sender.respond = () => retryable();
+
+    await enqueue(1);
+    await sleep(600);
+
+    // With 20 ms doubling to 160 ms, at least half of each step: about 10+20+40+80+80+80... => under ~12 calls in 600 ms.
+    expect(sender.calls.length).toBeGreaterThanOrEqual(4);
+    expect(sender.calls.length).toBeLessThanOrEqual(12);
+    const gaps = sender.calls.slice(1).map((call, index) => call.at - sender.calls[index].at);
+    expect(gaps.every((gap) => gap >= 9)).toBe(true);
+  });
+
+  it('drains every queued record on shutdown, ignoring the interval', async () => {
+    const { dispatcher, statuses, enqueue } = setup({ publishIntervalMs: 900_000 });
+    await enqueue(1234);
+
+    const drained = await dispatcher.drain(Date.now() + 2000);
+
+    expect(drained).toBe(true);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(1234);
+  });
+
+  it('reports records still undelivered at the shutdown deadline as failed', async () => {
+    const { sender, dispatcher, statuses, enqueue } = setup();
+    sender.hold();
+    await enqueue(2);
+
+    const drained = await dispatcher.drain(Date.now() + 100);
+    await dispatcher.close(false);
+
+    expect(drained).toBe(false);
+    expect(statuses).toEqual([
+      expect.objectContaining({ ErrorCode: 'ConnectorShuttingDown', id: 'r0', status: 'fail' }),
+      expect.objectContaining({ ErrorCode: 'ConnectorShuttingDown', id: 'r1', status: 'fail' }),
+    ]);
+  });
+});

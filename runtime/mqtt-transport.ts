@@ -18,6 +18,7 @@ export class MqttTransport {
   private constructor(
     private readonly intake: MqttClient,
     private readonly status: MqttClient,
+    private readonly subscribed: Promise<void>,
   ) {}
 
   /**
@@ -63,23 +64,29 @@ export class MqttTransport {
         logger.warn('MQTT error', { broker: where, connection: role, ...describeError(error) }),
       );
     }
+    let onSubscribed!: () => void;
+    const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
     intake.on('connect', (packet) => {
       // With a session present the broker still holds our subscriptions; otherwise (first start, or a broker
       // that lost its state) they are made again.
-      if (packet.sessionPresent) return;
+      if (packet.sessionPresent) return onSubscribed();
       intake.subscribe([Topics.json, Topics.binary], { qos: 1 }, (error) => {
         if (error) logger.error('Could not subscribe to the input topics', describeError(error));
-        else logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
+        else {
+          logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
+          onSubscribed();
+        }
       });
     });
     intake.on('message', (topic, payload) => {
       void onMessage(topic, payload);
     });
-    return new MqttTransport(intake, status);
+    return new MqttTransport(intake, status, subscribed);
   }
 
+  /** Resolves once both connections are up and the input topics are subscribed (or held by the session). */
   async ready(): Promise<void> {
-    await Promise.all([waitForConnect(this.intake), waitForConnect(this.status)]);
+    await Promise.all([this.subscribed, waitForConnect(this.status)]);
   }
 
   publishStatus(payload: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { ConnectorConfig } from './config';
 import { Connector, ConnectorStats } from './connector';
 import { FirehoseSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
+import { Topics } from './messages';
 import { describeBroker, MqttTransport } from './mqtt-transport';
 import { StatusPublisher } from './status-publisher';
 
@@ -53,6 +54,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   mqttLink.transport = transport;
   await transport.ready();
   connector.start();
+  logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });
 
   const statsTimer =
     config.statsIntervalSeconds > 0

@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { Topics } from '../messages';
+import { runConnector, RunningConnector } from '../run';
+import { startEmbeddedBroker } from './embedded-broker';
+import { LocalFirehoseEndpoint } from './firehose-endpoint';
+
+/** The stream the local mode sends to unless the configuration names another. */
+export const LOCAL_DELIVERY_STREAM_ARN =
+  'arn:aws:firehose:us-east-1:000000000000:deliverystream/local-stream';
+const LOCAL_MQTT_PORT = 1883;
+const LOCAL_FIREHOSE_PORT = 4573;
+
+export interface LocalModeOptions {
+  readonly configFile?: string;
+  /** Where the local endpoint writes its S3-style objects. @default ./local-firehose */
+  readonly dataDir?: string;
+}
+
+/**
+ * Runs the connector with everything it needs on this machine: an embedded MQTT broker and a local
+ * Firehose-compatible endpoint that writes records as files, so a newcomer sees the whole path without AWS.
+ */
+export async function runLocal(options: LocalModeOptions): Promise<RunningConnector> {
+  const dataDir = resolve(options.dataDir ?? 'local-firehose');
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: LOCAL_MQTT_PORT }).catch(() =>
+    startEmbeddedBroker({ host: '127.0.0.1', port: 0 }),
+  );
+  const endpoint = await LocalFirehoseEndpoint.start({
+    host: '127.0.0.1',
+    port: LOCAL_FIREHOSE_PORT,
+    acceptAnyStream: true,
+    dataDir,
+    keepRecords: false,
+  }).catch(() =>
+    LocalFirehoseEndpoint.start({
+      host: '127.0.0.1',
+      port: 0,
+      acceptAnyStream: true,
+      dataDir,
+      keepRecords: false,
+    }),
+  );
+  process.env.AWS_ENDPOINT_URL_FIREHOSE = endpoint.url;
+
+  const config = loadConfig({
+    file: options.configFile,
+    env: process.env,
+    fallbacks: {
+      DefaultDeliveryStreamArn: LOCAL_DELIVERY_STREAM_ARN,
+      PublishInterval: 1,
+      LogLevel: 'warn',
+      StatsIntervalSeconds: 0,
+    },
+    overrides: { MqttBrokerUrl: broker.url },
+  });
+  const logger = createLogger(config.logLevel, (line) => process.stderr.write(line));
+  const running = await runConnector(config, {
+    logger,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+  const stream = config.defaultDeliveryStream.name;
+  process.stdout.write(`Firehose connector running locally (no AWS account needed)
+  MQTT broker    ${broker.url} (embedded)
+  Firehose       ${endpoint.url} (local endpoint, any stream name accepted)
+  Records land   ${dataDir}/${stream}/YYYY/MM/DD/HH/
+  Publishing     every ${config.publishIntervalSeconds} s (PublishInterval)
+
+Send a record (in another terminal):
+  npx mqtt pub -h 127.0.0.1 -p ${broker.port} -q 1 -t ${Topics.json} -m '{"request":{"data":"Message from Firehose Connector Test"},"id":"req_123"}'
+Watch the statuses:
+  npx mqtt sub -h 127.0.0.1 -p ${broker.port} -q 1 -t ${Topics.status} -v
+(mosquitto_pub / mosquitto_sub take the same -h -p -q -t -m flags.) Stop with Ctrl+C.
+
+`);
+  const counter = startCounter(running, endpoint);
+  return {
+    stats: () => running.stats(),
+    stop: async () => {
+      clearInterval(counter);
+      process.stdout.write('\n');
+      await running.stop();
+      await endpoint.stop();
+      await broker.close();
+    },
+  };
+}
+
+/** A live line of counts: rewritten in place on a terminal, printed on change elsewhere. */
+function startCounter(running: RunningConnector, endpoint: LocalFirehoseEndpoint): NodeJS.Timeout {
+  let last = '';
+  return setInterval(() => {
+    const stats = running.stats();
+    const line =
+      `received ${stats.received} | delivered ${stats.delivered} | failed ${stats.failed + stats.rejected}` +
+      ` | queued ${stats.queued} | written to files ${endpoint.stats.acceptedRecords}`;
+    if (line === last) return;
+    last = line;
+    process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
+  }, 1000);
+}

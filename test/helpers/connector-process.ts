@@ -1,0 +1,115 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
+export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+/** The real connector, as a child process started the way users start it: `firehose-connector --config FILE`. */
+export class ConnectorProcess {
+  readonly logs: LogLine[] = [];
+  stdout = '';
+  stderr = '';
+  private readonly exited: Promise<number | null>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      for (const line of chunk.split('\n')) {
+        if (line.startsWith('{')) this.logs.push(JSON.parse(line) as LogLine);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  }
+
+  /**
+   * Starts the connector with `parameters` in a config file and the local endpoint as its Firehose endpoint.
+   * Waits until it is ready (subscribed) unless `waitUntilSubscribed` is false.
+   */
+  static async start(
+    parameters: Record<string, string | number>,
+    options: {
+      firehoseUrl?: string;
+      env?: NodeJS.ProcessEnv;
+      args?: string[];
+      waitUntilSubscribed?: boolean;
+    } = {},
+  ): Promise<ConnectorProcess> {
+    const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');
+    writeFileSync(configFile, JSON.stringify({ StatsIntervalSeconds: 0, ...parameters }));
+    const child = spawn(
+      process.execPath,
+      [CONNECTOR_BUNDLE, '--config', configFile, ...(options.args ?? [])],
+      {
+        env: {
+          PATH: process.env.PATH,
+          AWS_ACCESS_KEY_ID: 'AKIDTEST',
+          AWS_SECRET_ACCESS_KEY: 'test-secret',
+          ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
+          ...options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const connector = new ConnectorProcess(child);
+    if (options.waitUntilSubscribed ?? true) await connector.waitForLog('Ready');
+    return connector;
+  }
+
+  /** Runs the bundle with `args` to completion, for the command-line checks. */
+  static async runToExit(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [CONNECTOR_BUNDLE, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const connector = new ConnectorProcess(child);
+    const code = await connector.exited;
+    return { code, stdout: connector.stdout, stderr: connector.stderr };
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async waitForLog(message: string, timeoutMs = 10_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.logs.find((entry) => entry.message === message);
+      if (line) return line;
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(
+          `No "${message}" log line (exit ${this.child.exitCode}). stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
+      }
+      await new Promise((tick) => setTimeout(tick, 20));
+    }
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`connector did not exit within ${timeoutMs} ms of ${signal}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

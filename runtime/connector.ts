@@ -16,8 +16,6 @@ export interface ConnectorOptions {
   readonly logger: Logger;
   /** Creates the store of a stream's queue. @default an in-memory store */
   readonly createStore?: (stream: DeliveryStreamTarget) => RecordStore;
-  /** Whether the stores keep records across restarts, so shutdown leaves them rather than failing them. @default false */
-  readonly durableStores?: boolean;
 }
 
 export interface ConnectorStats {
@@ -86,14 +84,14 @@ export class Connector {
 
   /**
    * Drains every queue until `deadline` (epoch ms), then closes them. Records not delivered by then are reported
-   * as failed, unless the stores are durable, in which case they wait for the next start.
+   * as failed, unless their store is durable, in which case they wait for the next start.
    */
   async stop(deadline: number): Promise<boolean> {
     this.stopping = true;
     clearInterval(this.ticker);
     const dispatchers = [...this.dispatchers.values()];
     const drained = await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain(deadline)));
-    await Promise.all(dispatchers.map((dispatcher) => dispatcher.close(this.options.durableStores ?? false)));
+    await Promise.all(dispatchers.map((dispatcher) => dispatcher.close()));
     return drained.every(Boolean);
   }
 

@@ -18,6 +18,11 @@ export interface QueuedRecord {
  * survive a restart. Mutations are asynchronous so such a store can resolve only once the change is durable.
  */
 export interface RecordStore {
+  /**
+   * True when records live on disk and survive a restart: they then cost no queue memory, and shutdown leaves
+   * undelivered ones for the next start instead of reporting them as failed.
+   */
+  readonly durable: boolean;
   /** Records held, leased ones included. */
   readonly count: number;
   /** Data bytes held, leased ones included. */
@@ -38,6 +43,7 @@ export interface RecordStore {
 
 /** Keeps records in an array with a moving head, so taking from the front stays O(1) per record. */
 export class MemoryRecordStore implements RecordStore {
+  readonly durable = false;
   private ready: QueuedRecord[] = [];
   private head = 0;
   private leasedCount = 0;

@@ -17,8 +17,12 @@ export interface StreamDispatcherOptions {
   /** Receives the status entries of every record that reached an end. */
   readonly report: (entries: StatusEntry[]) => void;
   readonly logger: Logger;
-  /** `DeliveryStreamQueueSize`: most records held for this stream. */
+  /** `DeliveryStreamQueueSize`: most records an in-memory queue holds for this stream. */
   readonly queueSize: number;
+  /** Most data bytes a durable (disk) queue holds for this stream. @default no limit */
+  readonly maxDurableBytes?: number;
+  /** What a full queue does with a new record: refuse it, or drop the oldest queued record. @default 'reject' */
+  readonly fullPolicy?: QueueFullPolicy;
   /** `PublishInterval` in milliseconds; 0 sends records as they arrive. */
   readonly publishIntervalMs: number;
   readonly maxAttempts: number;
@@ -29,12 +33,16 @@ export interface StreamDispatcherOptions {
   readonly now?: () => number;
 }
 
+export type QueueFullPolicy = 'reject' | 'dropOldest';
+
 export interface StreamStats {
   readonly stream: string;
   /** Records accepted into the queue. */
   received: number;
   /** Records refused because the queue or the memory budget was full. */
   rejected: number;
+  /** Queued records dropped to make room for new ones (`dropOldest`). */
+  dropped: number;
   delivered: number;
   /** Records reported as failed after intake (service errors, retries exhausted, shutdown). */
   failed: number;
@@ -67,6 +75,7 @@ export class StreamDispatcher {
       stream: options.stream.arn,
       received: 0,
       rejected: 0,
+      dropped: 0,
       delivered: 0,
       failed: 0,
       retried: 0,
@@ -81,15 +90,7 @@ export class StreamDispatcher {
 
   /** Queues a record, or returns the fail status that refuses it. Resolves once the store holds it. */
   async enqueue(incoming: IncomingRecord): Promise<FailStatus | undefined> {
-    const { store, budget, queueSize, stream } = this.options;
-    if (store.count >= queueSize) {
-      this.stats.rejected++;
-      return failStatus(
-        incoming.requestId,
-        ConnectorErrorCode.QueueFull,
-        `Record rejected: the queue of ${stream.name} holds ${queueSize} records (DeliveryStreamQueueSize)`,
-      );
-    }
+    const { store, budget, stream } = this.options;
     const record: QueuedRecord = {
       requestId: incoming.requestId,
       streamArn: stream.arn,
@@ -97,14 +98,17 @@ export class StreamDispatcher {
       enqueuedAt: this.now(),
       attempts: 0,
     };
-    if (!budget.tryReserve(recordFootprint(record))) {
-      this.stats.rejected++;
-      return failStatus(
-        incoming.requestId,
-        ConnectorErrorCode.QueueFull,
-        `Record rejected: queued records use the memory that MemorySize allows (${budget.limitBytes} bytes for queues)`,
-      );
+    // A durable store keeps data on disk, so only in-memory queues draw on the memory budget.
+    const memoryCost = store.durable ? 0 : recordFootprint(record);
+    for (;;) {
+      const full = this.fullReason(record, memoryCost);
+      if (!full) break;
+      if (this.options.fullPolicy !== 'dropOldest' || !(await this.dropOldest())) {
+        this.stats.rejected++;
+        return failStatus(incoming.requestId, ConnectorErrorCode.QueueFull, `Record rejected: ${full}`);
+      }
     }
+    budget.tryReserve(memoryCost);
     this.stats.received++;
     const stored = store.append(record);
     this.onRecordsReady();
@@ -135,10 +139,11 @@ export class StreamDispatcher {
   }
 
   /**
-   * Stops sending. Records still held are reported as failed, unless the store keeps them across restarts,
-   * in which case they stay for the next start.
+   * Stops sending. Records still held are reported as failed, unless the store is durable, in which case they
+   * stay for the next start.
    */
-  async close(keepRecords: boolean): Promise<void> {
+  async close(): Promise<void> {
+    const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
     this.draining = false;
     const abandoned = [...this.inFlight].flat();
@@ -162,6 +167,42 @@ export class StreamDispatcher {
       }
     }
     await store.close();
+  }
+
+  /** Why `record` does not fit, or undefined when it does. */
+  private fullReason(record: QueuedRecord, memoryCost: number): string | undefined {
+    const { store, budget, queueSize, maxDurableBytes, stream } = this.options;
+    if (store.durable) {
+      if (maxDurableBytes !== undefined && store.bytes + record.data.length > maxDurableBytes) {
+        return `the disk queue of ${stream.name} holds ${store.bytes} bytes of its ${maxDurableBytes} (QueueMaxDiskBytes)`;
+      }
+      return undefined;
+    }
+    if (store.count >= queueSize) {
+      return `the queue of ${stream.name} holds ${queueSize} records (DeliveryStreamQueueSize)`;
+    }
+    if (budget.used + memoryCost > budget.limitBytes) {
+      return `queued records use the memory that MemorySize allows (${budget.limitBytes} bytes for queues)`;
+    }
+    return undefined;
+  }
+
+  /** Evicts the oldest record waiting to be sent, with a fail status. False when nothing can be evicted. */
+  private async dropOldest(): Promise<boolean> {
+    const { store, budget } = this.options;
+    if (store.readyCount === 0) return false;
+    const [oldest] = store.lease(1, Number.MAX_SAFE_INTEGER);
+    await store.release([oldest]);
+    if (!store.durable) budget.free(recordFootprint(oldest));
+    this.stats.dropped++;
+    this.options.report([
+      failStatus(
+        oldest.requestId,
+        ConnectorErrorCode.QueueFull,
+        'Record dropped: the queue was full and QueueFullPolicy is dropOldest',
+      ),
+    ]);
+    return true;
   }
 
   private onRecordsReady(): void {
@@ -254,7 +295,9 @@ export class StreamDispatcher {
   }
 
   private finish(statuses: StatusEntry[], ended: readonly QueuedRecord[]): void {
-    for (const record of ended) this.options.budget.free(recordFootprint(record));
+    if (!this.options.store.durable) {
+      for (const record of ended) this.options.budget.free(recordFootprint(record));
+    }
     if (statuses.length > 0) this.options.report(statuses);
   }
 

@@ -233,7 +233,7 @@ describe('StreamDispatcher', () => {
     await enqueue(2);
 
     const drained = await dispatcher.drain(Date.now() + 100);
-    await dispatcher.close(false);
+    await dispatcher.close();
 
     expect(drained).toBe(false);
     expect(statuses).toEqual([

@@ -1,0 +1,265 @@
+import {
+  ContextError,
+  DEFAULT_DATA_OUTPUT_PREFIX,
+  DEFAULT_ERROR_OUTPUT_PREFIX,
+  parseContext,
+} from '../../lib/context';
+import { version } from '../../package.json';
+import { OTHER_STREAM_ARN, STUB_ARTIFACT, THING_GROUP_ARN } from './fixtures/constants';
+
+function parse(context: Record<string, unknown>) {
+  return parseContext((key) => context[key], Object.keys(context));
+}
+
+describe('parseContext', () => {
+  test('applies the documented defaults to an empty context', () => {
+    // Act
+    const settings = parse({});
+
+    // Assess
+    expect(settings).toEqual({
+      stackName: 'GreengrassFirehoseConnector',
+      componentName: 'community.greengrass.FirehoseConnector',
+      componentVersion: version,
+      artifactPath: undefined,
+      bucketName: undefined,
+      destroyData: false,
+      dataExpirationDays: undefined,
+      serverAccessLogs: true,
+      accessLogExpirationDays: 90,
+      deliveryStreamName: undefined,
+      bufferingIntervalSeconds: 300,
+      bufferingSizeMiB: 5,
+      compression: 'GZIP',
+      dataOutputPrefix: DEFAULT_DATA_OUTPUT_PREFIX,
+      errorOutputPrefix: DEFAULT_ERROR_OUTPUT_PREFIX,
+      errorLogging: true,
+      errorLogRetentionDays: 30,
+      extraDeliveryStreamArns: [],
+      tokenExchangeRoleName: undefined,
+      createTokenExchangeRole: false,
+      tokenExchangeRoleAlias: 'FirehoseConnectorTokenExchangeRoleAlias',
+      targetArn: undefined,
+      deploymentName: undefined,
+      statusBridge: false,
+      statusBridgeVersion: '2.3.2',
+      statusBridgeBrokerUri: 'tcp://127.0.0.1:1883',
+      connectorParameters: {},
+    });
+  });
+
+  test('reads strings from the command line as numbers and booleans', () => {
+    // Act
+    const settings = parse({
+      destroyData: 'true',
+      serverAccessLogs: 'false',
+      bufferingIntervalSeconds: '60',
+    });
+
+    // Assess
+    expect(settings).toMatchObject({
+      destroyData: true,
+      serverAccessLogs: false,
+      bufferingIntervalSeconds: 60,
+    });
+  });
+
+  test('reads typed values from cdk.json', () => {
+    // Act
+    const settings = parse({
+      destroyData: true,
+      bufferingSizeMiB: 64,
+      extraDeliveryStreamArns: [OTHER_STREAM_ARN],
+    });
+
+    // Assess
+    expect(settings).toMatchObject({
+      destroyData: true,
+      bufferingSizeMiB: 64,
+      extraDeliveryStreamArns: [OTHER_STREAM_ARN],
+    });
+  });
+
+  test('splits and de-duplicates a comma-separated list of extra stream ARNs', () => {
+    // Act
+    const settings = parse({ extraDeliveryStreamArns: `${OTHER_STREAM_ARN}, ${OTHER_STREAM_ARN}` });
+
+    // Assess
+    expect(settings.extraDeliveryStreamArns).toEqual([OTHER_STREAM_ARN]);
+  });
+
+  test('keeps connector parameters for the deployment as strings', () => {
+    // Act
+    const settings = parse({ targetArn: THING_GROUP_ARN, MemorySize: 131072, RecordSeparator: '\\n' });
+
+    // Assess
+    expect(settings.connectorParameters).toEqual({ MemorySize: '131072', RecordSeparator: '\\n' });
+  });
+
+  test('derives the status bridge broker URI from an mqtts broker URL', () => {
+    // Act
+    const settings = parse({
+      targetArn: THING_GROUP_ARN,
+      statusBridge: 'true',
+      MqttBrokerUrl: 'mqtts://localhost:8883',
+    });
+
+    // Assess
+    expect(settings.statusBridgeBrokerUri).toBe('ssl://localhost:8883');
+  });
+
+  test('accepts an existing prebuilt artifact', () => {
+    // Act
+    const settings = parse({ artifactPath: STUB_ARTIFACT });
+
+    // Assess
+    expect(settings.artifactPath).toBe(STUB_ARTIFACT);
+  });
+
+  test('rejects out-of-range numbers, unknown choices and bad booleans, naming each key, value and range', () => {
+    // Act & Assess
+    expect(() =>
+      parse({
+        bufferingIntervalSeconds: '901',
+        bufferingSizeMiB: 0,
+        compression: 'gzip',
+        destroyData: 'yes',
+        errorLogRetentionDays: '9999',
+        dataExpirationDays: '1.5',
+      }),
+    ).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - destroyData: received "yes"; allowed: true or false',
+        '  - dataExpirationDays: received "1.5"; allowed: an integer from 1 to 36500 (days)',
+        '  - bufferingIntervalSeconds: received "901"; allowed: an integer from 0 to 900 (seconds)',
+        '  - bufferingSizeMiB: received 0; allowed: an integer from 1 to 128 (MiB)',
+        '  - compression: received "gzip"; allowed: one of GZIP, UNCOMPRESSED, SNAPPY, HADOOP_SNAPPY, ZIP',
+        '  - errorLogRetentionDays: received "9999"; allowed: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects component names reserved for AWS and versions that are not MAJOR.MINOR.PATCH', () => {
+    // Act & Assess
+    expect(() => parse({ componentName: 'aws.greengrass.Firehose', componentVersion: '1.0' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - componentName: received "aws.greengrass.Firehose"; allowed: 1 to 128 letters, digits, ".", "_" or "-", not starting with "aws.greengrass" (reserved)',
+        '  - componentVersion: received "1.0"; allowed: MAJOR.MINOR.PATCH, for example 1.0.1 (Greengrass versions are immutable: bump it for every change)',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects malformed ARNs and names', () => {
+    // Act & Assess
+    expect(() =>
+      parse({
+        targetArn: 'arn:aws:iot:eu-west-1:123456789012:policy/x',
+        extraDeliveryStreamArns: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/*',
+        bucketName: 'My_Bucket',
+        tokenExchangeRoleName: 'role with spaces',
+      }),
+    ).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - bucketName: received "My_Bucket"; allowed: an S3 bucket name: 3 to 63 lowercase letters, digits, "." or "-"',
+        '  - tokenExchangeRoleName: received "role with spaces"; allowed: an IAM role name: 1 to 64 letters, digits or +=,.@_-',
+        '  - targetArn: received "arn:aws:iot:eu-west-1:123456789012:policy/x"; allowed: arn:<partition>:iot:<region>:<account>:thing/<name> or ...:thinggroup/<name>',
+        '  - extraDeliveryStreamArns: received "arn:aws:firehose:eu-west-1:123456789012:deliverystream/*"; allowed: comma-separated delivery stream ARNs arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name> (no wildcards)',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects an error prefix with expressions but without the error output type', () => {
+    // Act & Assess
+    expect(() => parse({ errorOutputPrefix: 'errors/!{timestamp:yyyy}/' })).toThrow(
+      '  - errorOutputPrefix: received "errors/!{timestamp:yyyy}/"; allowed: an S3 key prefix of 1 to 1024 characters; if it uses expressions it must contain !{firehose:error-output-type}',
+    );
+  });
+
+  test('rejects connector parameters outside the shared ranges', () => {
+    // Act & Assess
+    expect(() =>
+      parse({
+        targetArn: THING_GROUP_ARN,
+        PublishInterval: '901',
+        MemorySize: '1024',
+        LogLevel: 'trace',
+        MqttCaFile: 'relative/ca.pem',
+      }),
+    ).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - MemorySize: received "1024"; allowed: an integer from 32768 to 16777216 (KB)',
+        '  - PublishInterval: received "901"; allowed: an integer from 0 to 900 (seconds)',
+        '  - MqttCaFile: received "relative/ca.pem"; allowed: a readable file path (an absolute path on the device)',
+        '  - LogLevel: received "trace"; allowed: one of "debug", "info", "warn", "error"',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects connector parameters and the status bridge without a deployment target', () => {
+    // Act & Assess
+    expect(() => parse({ PublishInterval: '5', statusBridge: 'true' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - PublishInterval: received "5"; allowed: connector parameters only take effect in the deployment this stack creates; also pass -c targetArn=<thing or thing group ARN>, or set them in your own deployment',
+        '  - statusBridge: received "true"; allowed: true only together with -c targetArn=<thing or thing group ARN>',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects DefaultDeliveryStreamArn, which is always the stack stream', () => {
+    // Act & Assess
+    expect(() => parse({ targetArn: THING_GROUP_ARN, DefaultDeliveryStreamArn: OTHER_STREAM_ARN })).toThrow(
+      `  - DefaultDeliveryStreamArn: received "${OTHER_STREAM_ARN}"; allowed: not settable here: it is always the delivery stream this stack creates (list other streams in extraDeliveryStreamArns)`,
+    );
+  });
+
+  test('rejects a WebSocket broker for the status bridge unless a bridge broker URI is given', () => {
+    // Act & Assess
+    expect(() =>
+      parse({ targetArn: THING_GROUP_ARN, statusBridge: true, MqttBrokerUrl: 'ws://127.0.0.1:8080' }),
+    ).toThrow(
+      '  - statusBridgeBrokerUri: received nothing; allowed: tcp://HOST:PORT or ssl://HOST:PORT (the MQTT bridge cannot use WebSockets); required because MqttBrokerUrl "ws://127.0.0.1:8080" is not mqtt:// or mqtts://',
+    );
+  });
+
+  test('rejects a role alias without creating the role', () => {
+    // Act & Assess
+    expect(() => parse({ tokenExchangeRoleAlias: 'MyAlias' })).toThrow(
+      '  - tokenExchangeRoleAlias: received "MyAlias"; allowed: only together with -c createTokenExchangeRole=true',
+    );
+  });
+
+  test('rejects a misspelt key instead of ignoring it', () => {
+    // Act & Assess
+    expect(() => parse({ destoryData: 'true', BufferingSizeMiB: '8' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - destoryData: unknown key; allowed: did you mean "destroyData"?',
+        '  - BufferingSizeMiB: unknown key; allowed: did you mean "bufferingSizeMiB"?',
+      ].join('\n'),
+    );
+  });
+
+  test('ignores unrelated keys such as feature flags', () => {
+    // Act & Assess
+    expect(() => parse({ '@aws-cdk/aws-iam:minimizePolicies': true, 'cli-telemetry': false })).not.toThrow();
+  });
+
+  test('reports problems as a ContextError listing each one', () => {
+    // Act
+    let error: unknown;
+    try {
+      parse({ compression: 'lz4', bufferingSizeMiB: '500' });
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(ContextError);
+    expect((error as ContextError).problems).toHaveLength(2);
+  });
+});

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: reads and validates the context, builds the connector stack, and runs the cdk-nag AwsSolutions
+ * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConnectorStack } from '../lib/connector-stack';
+import { ContextError, parseContext } from '../lib/context';
+
+export interface BuildAppOptions {
+  /**
+   * Entry point bundled into the artifact unless the context sets `artifactPath`.
+   * @default runtime/main.ts
+   */
+  readonly runtimeEntry?: string;
+}
+
+/** Adds the connector stack, configured from `app`'s context, and the AwsSolutions checks to `app`. */
+export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStack {
+  const settings = parseContext((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+  const stack = new ConnectorStack(app, settings.stackName, {
+    settings,
+    runtimeEntry: options.runtimeEntry,
+    description:
+      'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
+  });
+  // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the
+  // CLI's report (cdk.out/validation-report.json). Acknowledgments and their reasons are in lib/, next to the
+  // resources they concern.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return stack;
+}
+
+if (require.main === module) {
+  const app = new App();
+  try {
+    buildApp(app);
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

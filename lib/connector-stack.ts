@@ -1,0 +1,145 @@
+import { CfnOutput, Duration, Size, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ConnectorComponent } from './connector-component';
+import { ConnectorContext, DEFAULT_TOKEN_EXCHANGE_ROLE_NAME } from './context';
+import { DeliveryPipeline } from './delivery-pipeline';
+import { acknowledge } from './nag';
+
+export interface ConnectorStackProps extends StackProps {
+  /** The validated app context (see `parseContext`). */
+  readonly settings: ConnectorContext;
+  /**
+   * Entry point bundled into the artifact when `settings.artifactPath` is not set.
+   * @default runtime/main.ts
+   */
+  readonly runtimeEntry?: string;
+}
+
+/** Everything the connector needs in the cloud: delivery stream, bucket, device permissions and the component. */
+export class ConnectorStack extends Stack {
+  readonly pipeline: DeliveryPipeline;
+  readonly component: ConnectorComponent;
+  readonly tokenExchangeRole: iam.IRole;
+  readonly roleAlias?: iot.CfnRoleAlias;
+
+  constructor(scope: Construct, id: string, props: ConnectorStackProps) {
+    super(scope, id, props);
+    const settings = props.settings;
+
+    this.pipeline = new DeliveryPipeline(this, 'Pipeline', {
+      existingBucketName: settings.bucketName,
+      destroyData: settings.destroyData,
+      dataExpiration: optionalDays(settings.dataExpirationDays),
+      serverAccessLogs: settings.serverAccessLogs,
+      accessLogExpiration: Duration.days(settings.accessLogExpirationDays),
+      deliveryStreamName: settings.deliveryStreamName,
+      bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
+      bufferingSize: Size.mebibytes(settings.bufferingSizeMiB),
+      compression: firehose.Compression.of(settings.compression),
+      dataOutputPrefix: settings.dataOutputPrefix,
+      errorOutputPrefix: settings.errorOutputPrefix,
+      errorLogging: settings.errorLogging,
+      errorLogRetention: settings.errorLogRetentionDays as logs.RetentionDays,
+    });
+
+    if (settings.createTokenExchangeRole) {
+      const role = new iam.Role(this, 'TokenExchangeRole', {
+        roleName: settings.tokenExchangeRoleName,
+        description:
+          'Greengrass token exchange role: what core devices of the Firehose connector may call in AWS',
+        // https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html
+        assumedBy: new iam.ServicePrincipal('credentials.iot.amazonaws.com'),
+      });
+      this.roleAlias = new iot.CfnRoleAlias(this, 'TokenExchangeRoleAlias', {
+        roleAlias: settings.tokenExchangeRoleAlias,
+        roleArn: role.roleArn,
+      });
+      this.tokenExchangeRole = role;
+    } else {
+      this.tokenExchangeRole = iam.Role.fromRoleName(
+        this,
+        'TokenExchangeRole',
+        settings.tokenExchangeRoleName ?? DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
+        { mutable: true },
+      );
+    }
+
+    this.component = new ConnectorComponent(this, 'Component', {
+      componentName: settings.componentName,
+      componentVersion: settings.componentVersion,
+      deliveryStream: this.pipeline.deliveryStream,
+      extraDeliveryStreamArns: settings.extraDeliveryStreamArns,
+      tokenExchangeRole: this.tokenExchangeRole,
+      artifactPath: settings.artifactPath,
+      runtimeEntry: props.runtimeEntry,
+      deployment: settings.targetArn
+        ? {
+            targetArn: settings.targetArn,
+            deploymentName: settings.deploymentName,
+            parameters: settings.connectorParameters,
+            statusBridge: settings.statusBridge
+              ? { version: settings.statusBridgeVersion, brokerUri: settings.statusBridgeBrokerUri }
+              : undefined,
+          }
+        : undefined,
+    });
+
+    this.addOutputs(settings);
+    acknowledge(
+      this,
+      'CloudFormation-Validate::W7001',
+      'The aws-kinesisfirehose L2 always adds its region-to-CIDR mapping (used to open VPC destinations to ' +
+        'Firehose); this stack delivers to S3, so the mapping is unused and harmless.',
+    );
+  }
+
+  private addOutputs(settings: ConnectorContext): void {
+    const stream = this.pipeline.deliveryStream;
+    new CfnOutput(this, 'DeliveryStreamName', { value: stream.deliveryStreamName });
+    new CfnOutput(this, 'DeliveryStreamArn', {
+      value: stream.deliveryStreamArn,
+      description: 'DefaultDeliveryStreamArn of the component',
+    });
+    new CfnOutput(this, 'BucketName', { value: this.pipeline.bucket.bucketName });
+    new CfnOutput(this, 'BucketKeptOnDestroy', {
+      value: String(this.pipeline.bucketRetained),
+      description: settings.bucketName
+        ? 'Existing bucket: cdk destroy never touches it'
+        : settings.destroyData
+          ? 'destroyData=true: cdk destroy deletes the buckets and every object'
+          : 'cdk destroy keeps the data and access-log buckets; delete them yourself or redeploy with -c destroyData=true first',
+    });
+    new CfnOutput(this, 'ComponentName', { value: settings.componentName });
+    new CfnOutput(this, 'ComponentVersion', { value: settings.componentVersion });
+    new CfnOutput(this, 'ComponentVersionArn', { value: this.component.componentVersionArn });
+    new CfnOutput(this, 'TokenExchangeRoleName', {
+      value: this.tokenExchangeRole.roleName,
+      description: 'The role the device policy is attached to',
+    });
+    if (this.roleAlias) {
+      new CfnOutput(this, 'TokenExchangeRoleAliasName', {
+        value: settings.tokenExchangeRoleAlias,
+        description: 'Set the nucleus iotRoleAlias to this, and allow iot:AssumeRoleWithCertificate on it',
+      });
+    }
+    new CfnOutput(this, 'NextStep', { value: this.nextStep(settings) });
+  }
+
+  private nextStep(settings: ConnectorContext): string {
+    if (this.component.deployment) {
+      return `aws greengrassv2 get-deployment --deployment-id ${this.component.deployment.attrDeploymentId}`;
+    }
+    const components = JSON.stringify({
+      [settings.componentName]: { componentVersion: settings.componentVersion },
+    });
+    return `aws greengrassv2 create-deployment --target-arn <thing or thing group ARN> --components '${components}' (this replaces the target's current components: add them too)`;
+  }
+}
+
+function optionalDays(days: number | undefined): Duration | undefined {
+  return days === undefined ? undefined : Duration.days(days);
+}

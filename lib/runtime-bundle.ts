@@ -1,0 +1,20 @@
+import { buildSync } from 'esbuild';
+import { join } from 'node:path';
+
+/** The runtime's entry point, bundled into the component artifact. */
+export const RUNTIME_ENTRY = join(__dirname, '..', 'runtime', 'main.ts');
+
+/**
+ * Bundles the runtime into one self-contained CommonJS file for Node.js 20: no node_modules and no native code on
+ * the device, so the recipe needs no install step. Same options as the `build` npm script.
+ */
+export function bundleRuntime(outfile: string, entry: string = RUNTIME_ENTRY): void {
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+}

@@ -4,6 +4,7 @@ import type { MqttConfig } from './config';
 import { describeError, Logger } from './logger';
 import { Topics } from './messages';
 
+/** Handles one input message; the broker gets its acknowledgement once the returned promise resolves. */
 export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
 
 /**
@@ -78,9 +79,13 @@ export class MqttTransport {
         }
       });
     });
-    intake.on('message', (topic, payload) => {
-      void onMessage(topic, payload);
-    });
+    // MQTT.js sends a QoS 1 message's PUBACK only once handleMessage calls back, so the broker keeps (and
+    // redelivers) any message whose record was not yet stored when the connector died. It handles the messages
+    // of a connection one at a time, so intake must stay quick: statuses travel on the other connection.
+    intake.handleMessage = (packet, callback) => {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      onMessage(packet.topic, payload).then(() => callback(), callback);
+    };
     return new MqttTransport(intake, status, subscribed);
   }
 

@@ -174,7 +174,7 @@ export class StreamDispatcher {
     const { store, budget, queueSize, maxDurableBytes, stream } = this.options;
     if (store.durable) {
       if (maxDurableBytes !== undefined && store.bytes + record.data.length > maxDurableBytes) {
-        return `the disk queue of ${stream.name} holds ${store.bytes} bytes of its ${maxDurableBytes} (QueueMaxDiskBytes)`;
+        return `the disk queue of ${stream.name} holds ${store.bytes} bytes of its ${maxDurableBytes} (QueueDiskSizeMB)`;
       }
       return undefined;
     }

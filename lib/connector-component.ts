@@ -5,7 +5,8 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IDependable } from 'constructs';
 import { dirname, join } from 'node:path';
-import { ParameterName, PARAMETERS } from '../runtime/parameters';
+import { ParameterName } from '../runtime/parameters';
+import { DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
 import { ARTIFACT_FILE_NAME, buildRecipe, ComponentRecipe } from './recipe';
 import { bundleRuntime, RUNTIME_ENTRY } from './runtime-bundle';
 
@@ -21,7 +22,7 @@ export interface ConnectorDeploymentOptions {
   /**
    * Connector parameters merged into the component configuration. `MemorySize` also becomes the component's
    * memory limit.
-   * @default - the recipe defaults
+   * @default - the recipe defaults, and MemorySize DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB
    */
   readonly parameters?: Partial<Record<ParameterName, string>>;
   /**
@@ -151,7 +152,7 @@ export class ConnectorComponent extends Construct {
     options: ConnectorDeploymentOptions,
   ): greengrassv2.CfnDeployment {
     const stack = Stack.of(this);
-    const memorySize = options.parameters?.MemorySize ?? String(PARAMETERS.MemorySize.default);
+    const memorySize = options.parameters?.MemorySize ?? String(DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB);
     const components: Record<string, greengrassv2.CfnDeployment.ComponentDeploymentSpecificationProperty> = {
       [props.componentName]: {
         componentVersion: props.componentVersion,

@@ -105,6 +105,12 @@ export class ConnectorStack extends Stack {
       description: 'DefaultDeliveryStreamArn of the component',
     });
     new CfnOutput(this, 'BucketName', { value: this.pipeline.bucket.bucketName });
+    if (this.pipeline.errorLogGroup) {
+      new CfnOutput(this, 'DeliveryErrorLogGroupName', {
+        value: this.pipeline.errorLogGroup.logGroupName,
+        description: 'Firehose delivery errors (aws logs tail <name> --follow)',
+      });
+    }
     new CfnOutput(this, 'BucketKeptOnDestroy', {
       value: String(this.pipeline.bucketRetained),
       description: settings.bucketName

@@ -33,6 +33,13 @@ export const DEFAULT_ERROR_OUTPUT_PREFIX = 'errors/!{firehose:error-output-type}
  */
 export const DEFAULT_STATUS_BRIDGE_VERSION = '2.3.2';
 
+/**
+ * MemorySize (KB) a deployment gives the component, as both its memory limit and its parameter, unless context sets
+ * one. The shared default, 65535, is the v1 connector's; an idle connector process already has a resident size of
+ * about 75 MiB on Node.js 20 (see the README's Memory section), so a 64 MiB limit would get it killed.
+ */
+export const DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB = 131072;
+
 /** Connector parameters a deployment may set; the stream ARN always comes from this stack. */
 export const DEPLOYMENT_PARAMETER_NAMES = PARAMETER_NAMES.filter(
   (name) => name !== 'DefaultDeliveryStreamArn',

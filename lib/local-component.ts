@@ -10,6 +10,7 @@ import {
   COMPONENT_NAME_RULE,
   COMPONENT_VERSION_RULE,
   DEFAULT_COMPONENT_VERSION,
+  DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
   DEPLOYMENT_PARAMETER_NAMES,
   parameterProblem,
 } from './context';
@@ -88,7 +89,7 @@ export function writeLocalComponent(options: LocalComponentOptions): LocalCompon
       ...options.parameters,
       // Recipe defaults never replace a value the device already has, so the ARN is merged explicitly.
       DefaultDeliveryStreamArn: options.deliveryStreamArn,
-      MemorySize: options.parameters?.MemorySize ?? String(PARAMETERS.MemorySize.default),
+      MemorySize: options.parameters?.MemorySize ?? String(DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB),
     },
   });
   return { componentName, componentVersion, recipeDir, artifactDir, recipeFile, artifactFile, command };

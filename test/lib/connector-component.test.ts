@@ -212,7 +212,7 @@ describe('deployment', () => {
     template.resourceCountIs('AWS::GreengrassV2::Deployment', 0);
   });
 
-  test('installs the component version on the target with MemorySize as its memory limit', () => {
+  test('installs the component version on the target with a 128 MiB memory limit and MemorySize to match', () => {
     // Act
     const { template } = synth({ targetArn: THING_GROUP_ARN });
 
@@ -223,7 +223,10 @@ describe('deployment', () => {
       Components: {
         'community.greengrass.FirehoseConnector': Match.objectLike({
           ComponentVersion: '0.1.0',
-          RunWith: { SystemResourceLimits: { Memory: 65535 } },
+          RunWith: { SystemResourceLimits: { Memory: 131072 } },
+          ConfigurationUpdate: {
+            Merge: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"MemorySize":"131072"')])] },
+          },
         }),
       },
       DeploymentPolicies: Match.objectLike({ FailureHandlingPolicy: 'ROLLBACK' }),
@@ -232,13 +235,13 @@ describe('deployment', () => {
 
   test('takes the memory limit from the MemorySize context value', () => {
     // Act
-    const { template } = synth({ targetArn: THING_GROUP_ARN, MemorySize: '131072' });
+    const { template } = synth({ targetArn: THING_GROUP_ARN, MemorySize: '262144' });
 
     // Assess
     template.hasResourceProperties('AWS::GreengrassV2::Deployment', {
       Components: {
         'community.greengrass.FirehoseConnector': Match.objectLike({
-          RunWith: { SystemResourceLimits: { Memory: 131072 } },
+          RunWith: { SystemResourceLimits: { Memory: 262144 } },
         }),
       },
     });

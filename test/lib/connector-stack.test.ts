@@ -23,6 +23,7 @@ describe('stack outputs', () => {
         Value: { 'Fn::GetAtt': [stack.getLogicalId(stack.component.componentVersion), 'Arn'] },
       },
       TokenExchangeRoleName: { Value: 'GreengrassV2TokenExchangeRole' },
+      DeliveryErrorLogGroupName: { Value: { Ref: logicalId(stack, stack.pipeline.errorLogGroup!) } },
     });
   });
 

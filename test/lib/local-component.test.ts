@@ -106,6 +106,19 @@ describe('writeLocalComponent', () => {
     );
   });
 
+  test('limits memory to 128 MiB by default, with MemorySize to match', () => {
+    // Act
+    const component = writeLocalComponent({
+      deliveryStreamArn: STREAM_ARN,
+      outDir: outDir(),
+      artifactPath: STUB_ARTIFACT,
+    });
+
+    // Assess
+    expect(component.command).toContain(`"MemorySize":"131072"`);
+    expect(component.command).toContain(`--systemLimits '{"${NAME}":{"memory":131072}}'`);
+  });
+
   test('quotes single quotes in values for the shell', () => {
     // Act
     const component = writeLocalComponent({

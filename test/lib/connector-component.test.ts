@@ -1,6 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { STATUS_TOPIC } from '../../lib/connector-component';
+import { Topics } from '../../runtime/messages';
 import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
 import { joinText, logicalId, OTHER_STREAM_ARN, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
 
@@ -296,6 +298,11 @@ describe('deployment', () => {
         },
       },
     });
+  });
+
+  test('bridges the topic the runtime publishes statuses on', () => {
+    // Act & Assess
+    expect(STATUS_TOPIC).toBe(Topics.status);
   });
 
   test('has no bridge unless statusBridge is true', () => {

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   ContextError,
   DEFAULT_DATA_OUTPUT_PREFIX,
@@ -261,5 +265,31 @@ describe('parseContext', () => {
     // Assess
     expect(error).toBeInstanceOf(ContextError);
     expect((error as ContextError).problems).toHaveLength(2);
+  });
+});
+
+describe('the CDK app', () => {
+  test('prints every context problem and exits 1 instead of synthesizing', () => {
+    // Act
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+      cwd: resolve(__dirname, '../..'),
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ compression: 'lz4', bufferingSizeMiB: '500' }),
+        CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+      },
+      encoding: 'utf8',
+    });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - bufferingSizeMiB: received "500"; allowed: an integer from 1 to 128 (MiB)',
+        '  - compression: received "lz4"; allowed: one of GZIP, UNCOMPRESSED, SNAPPY, HADOOP_SNAPPY, ZIP',
+        '',
+      ].join('\n'),
+    );
   });
 });

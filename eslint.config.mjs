@@ -2,7 +2,9 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'coverage/', 'greengrass-build/', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'cdk.out/', 'coverage/', 'greengrass-build/', '**/*.js', '**/*.mjs'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

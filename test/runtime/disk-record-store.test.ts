@@ -1,0 +1,727 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { DiskRecordStore, DiskRecordStoreOptions, storedStreamArns } from '../../runtime/disk-record-store';
+import { tableCrc32 } from '../../runtime/disk-segment';
+import type { LogFields, Logger } from '../../runtime/logger';
+import type { QueuedRecord } from '../../runtime/record-store';
+
+const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
+const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';
+const HEADER_BYTES = 32;
+const ENQUEUED_AT = 1_764_000_000_123;
+
+interface LogEntry {
+  readonly level: string;
+  readonly message: string;
+  readonly fields?: LogFields;
+}
+
+const folders: string[] = [];
+const stores: DiskRecordStore[] = [];
+let logs: LogEntry[];
+
+function captureLogger(): Logger {
+  const log = (level: string) => (message: string, fields?: LogFields) =>
+    logs.push({ level, message, fields });
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+function tempFolder(): string {
+  const folder = fs.mkdtempSync(join(tmpdir(), 'disk-queue-'));
+  folders.push(folder);
+  return folder;
+}
+
+function open(directory: string, options: Partial<DiskRecordStoreOptions> = {}): DiskRecordStore {
+  const store = DiskRecordStore.open({ directory, streamArn: ARN, logger: captureLogger(), ...options });
+  stores.push(store);
+  return store;
+}
+
+function record(index: number, overrides: Partial<QueuedRecord> = {}): QueuedRecord {
+  return {
+    requestId: `r${index}`,
+    streamArn: ARN,
+    data: Buffer.from(`record ${index}`),
+    enqueuedAt: ENQUEUED_AT + index,
+    attempts: 0,
+    ...overrides,
+  };
+}
+
+/** Record `index` with `dataBytes` bytes of data, for tests that need frames of a known size. */
+function sized(index: number, dataBytes: number): QueuedRecord {
+  return record(index, { data: Buffer.alloc(dataBytes, 0x61 + (index % 26)) });
+}
+
+function frameBytes(queued: QueuedRecord): number {
+  return HEADER_BYTES + Buffer.byteLength(queued.requestId) + queued.data.length;
+}
+
+async function appendAll(store: DiskRecordStore, records: readonly QueuedRecord[]): Promise<void> {
+  await Promise.all(records.map((queued) => store.append(queued)));
+}
+
+function leaseAll(store: DiskRecordStore): QueuedRecord[] {
+  return store.lease(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+function ids(records: readonly QueuedRecord[]): string[] {
+  return records.map((queued) => queued.requestId);
+}
+
+function counts(store: DiskRecordStore) {
+  return {
+    count: store.count,
+    bytes: store.bytes,
+    readyCount: store.readyCount,
+    readyBytes: store.readyBytes,
+  };
+}
+
+function files(folder: string, extension: string): string[] {
+  return fs
+    .readdirSync(folder)
+    .filter((name) => name.endsWith(extension))
+    .sort();
+}
+
+/** The stream folder's first segment file, where tests damage records. */
+function firstSegment(store: DiskRecordStore): string {
+  return join(store.streamDirectory, files(store.streamDirectory, '.seg')[0]);
+}
+
+function flipByte(file: string, offset: number): void {
+  const content = fs.readFileSync(file);
+  content[offset] ^= 0xff;
+  fs.writeFileSync(file, content);
+}
+
+function logged(level: string, message: string, fields: LogFields): LogEntry {
+  return expect.objectContaining({ level, message: expect.stringContaining(message), fields }) as LogEntry;
+}
+
+beforeEach(() => {
+  logs = [];
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+  for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+describe('DiskRecordStore', () => {
+  describe('keeping records', () => {
+    it('returns records after close and reopen in order, byte for byte', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const written = [
+        record(0, { data: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) }),
+        record(1, { requestId: 'élan/温度/🚀', data: Buffer.alloc(0) }),
+        record(2, { data: Buffer.alloc(300_000, 0x5a), attempts: 7 }),
+        record(3, { requestId: '' }),
+      ];
+      const store = open(folder);
+      await appendAll(store, written);
+      await store.close();
+
+      // Act
+      const leased = leaseAll(open(folder));
+
+      // Assess
+      expect(leased).toEqual(written);
+    });
+
+    it('does not return released records after reopen', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(
+        store,
+        [0, 1, 2, 3, 4].map((index) => record(index)),
+      );
+      const leased = leaseAll(store);
+
+      // Act
+      await store.release([leased[0], leased[2]]);
+      await store.release([leased[3]]);
+      await store.close();
+
+      // Assess
+      expect(ids(leaseAll(open(folder)))).toEqual(['r1', 'r4']);
+    });
+
+    it('returns records that were leased but never released after reopen', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(
+        store,
+        [0, 1, 2].map((index) => record(index)),
+      );
+
+      // Act
+      store.lease(2, Number.MAX_SAFE_INTEGER);
+      await store.close();
+
+      // Assess
+      expect(ids(leaseAll(open(folder)))).toEqual(['r0', 'r1', 'r2']);
+    });
+
+    it('puts requeued records at the end with their attempts and enqueue time', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      await appendAll(
+        store,
+        [0, 1, 2].map((index) => record(index)),
+      );
+      const [first] = store.lease(1, Number.MAX_SAFE_INTEGER);
+      first.attempts = 3;
+
+      // Act
+      await store.requeue([first]);
+
+      // Assess
+      expect(leaseAll(store)).toEqual([record(1), record(2), record(0, { attempts: 3 })]);
+    });
+
+    it('keeps requeued records at the end after reopen, without their old copies', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(
+        store,
+        [0, 1, 2].map((index) => record(index)),
+      );
+      const leased = store.lease(2, Number.MAX_SAFE_INTEGER);
+      leased.forEach((queued) => (queued.attempts = 2));
+
+      // Act
+      await store.requeue(leased);
+      await store.close();
+
+      // Assess
+      expect(leaseAll(open(folder))).toEqual([
+        record(2),
+        record(0, { attempts: 2 }),
+        record(1, { attempts: 2 }),
+      ]);
+    });
+
+    it('leases up to both limits, and one record even when it alone exceeds the byte limit', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      await appendAll(store, [sized(0, 100), sized(1, 100), sized(2, 100), sized(3, 500)]);
+
+      // Act
+      const byCount = store.lease(2, 10_000);
+      const byBytes = store.lease(10, 150);
+      const oversized = store.lease(10, 150);
+
+      // Assess
+      expect([ids(byCount), ids(byBytes), ids(oversized)]).toEqual([['r0', 'r1'], ['r2'], ['r3']]);
+    });
+
+    it('rejects an append of a record of another stream', async () => {
+      // Prepare
+      const store = open(tempFolder());
+
+      // Act
+      const appended = store.append(record(0, { streamArn: OTHER_ARN }));
+
+      // Assess
+      await expect(appended).rejects.toThrow(
+        `A record of ${OTHER_ARN} cannot go to the disk queue of ${ARN}`,
+      );
+      expect(store.count).toBe(0);
+    });
+  });
+
+  describe('counting', () => {
+    it('keeps count, bytes, readyCount and readyBytes exact through append, lease, requeue and release', async () => {
+      // Prepare
+      const store = open(tempFolder(), { segmentBytes: 1024 });
+      const seen: ReturnType<typeof counts>[] = [];
+
+      // Act
+      void store.append(sized(0, 300));
+      seen.push(counts(store));
+      await appendAll(store, [sized(1, 200), sized(2, 400), sized(3, 100)]);
+      seen.push(counts(store));
+      const leased = store.lease(3, Number.MAX_SAFE_INTEGER);
+      seen.push(counts(store));
+      const requeued = store.requeue([leased[1]]);
+      seen.push(counts(store));
+      const released = store.release([leased[0]]);
+      seen.push(counts(store));
+      await Promise.all([requeued, released]);
+      seen.push(counts(store));
+      await store.release([leased[2], ...leaseAll(store)]);
+      seen.push(counts(store));
+
+      // Assess
+      expect(seen).toEqual([
+        { count: 1, bytes: 300, readyCount: 1, readyBytes: 300 },
+        { count: 4, bytes: 1000, readyCount: 4, readyBytes: 1000 },
+        { count: 4, bytes: 1000, readyCount: 1, readyBytes: 100 },
+        { count: 4, bytes: 1000, readyCount: 2, readyBytes: 300 },
+        { count: 3, bytes: 700, readyCount: 2, readyBytes: 300 },
+        { count: 3, bytes: 700, readyCount: 2, readyBytes: 300 },
+        { count: 0, bytes: 0, readyCount: 0, readyBytes: 0 },
+      ]);
+    });
+
+    it('counts the records found on reopen', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder, { segmentBytes: 1024 });
+      await appendAll(store, [sized(0, 300), sized(1, 200), sized(2, 400), sized(3, 100), sized(4, 500)]);
+      await store.release(store.lease(2, Number.MAX_SAFE_INTEGER));
+      await store.close();
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(counts(reopened)).toEqual({ count: 3, bytes: 1000, readyCount: 3, readyBytes: 1000 });
+    });
+  });
+
+  describe('segment files', () => {
+    it('starts a new segment file when the next record would take the active one past segmentBytes', async () => {
+      // Prepare
+      const store = open(tempFolder(), { segmentBytes: 1024 });
+      const records = Array.from({ length: 10 }, (_, index) => sized(index, 300));
+
+      // Act
+      await appendAll(store, records);
+
+      // Assess
+      expect(frameBytes(records[0])).toBe(334);
+      expect(files(store.streamDirectory, '.seg')).toEqual([
+        '000000000001.seg',
+        '000000000002.seg',
+        '000000000003.seg',
+        '000000000004.seg',
+      ]);
+    });
+
+    it('deletes a segment and its acknowledgements once every record in it is released', async () => {
+      // Prepare
+      const store = open(tempFolder(), { segmentBytes: 1024 });
+      await appendAll(
+        store,
+        Array.from({ length: 6 }, (_, index) => sized(index, 300)),
+      );
+      const firstThree = store.lease(3, Number.MAX_SAFE_INTEGER);
+      await store.release(firstThree.slice(0, 2));
+      const whileOneLeft = [...files(store.streamDirectory, '.seg'), ...files(store.streamDirectory, '.ack')];
+
+      // Act
+      await store.release(firstThree.slice(2));
+
+      // Assess
+      expect(whileOneLeft).toEqual(['000000000001.seg', '000000000002.seg', '000000000001.ack']);
+      expect([...files(store.streamDirectory, '.seg'), ...files(store.streamDirectory, '.ack')]).toEqual([
+        '000000000002.seg',
+      ]);
+    });
+
+    it('removes the stream folder when closed with no record left', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      await appendAll(store, [record(0), record(1)]);
+      await store.release(leaseAll(store));
+
+      // Act
+      await store.close();
+
+      // Assess
+      expect(fs.existsSync(store.streamDirectory)).toBe(false);
+    });
+
+    it('writes records in the documented format', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      const written = record(0, { requestId: 'id-1', data: Buffer.from('hello'), attempts: 5 });
+
+      // Act
+      await store.append(written);
+
+      // Assess
+      const frame = fs.readFileSync(firstSegment(store));
+      expect(frame.length).toBe(HEADER_BYTES + 4 + 5);
+      expect([...frame.subarray(0, 4)]).toEqual([0x46, 0x48, 0x51, 0x01]);
+      expect(frame.readUInt32LE(4)).toBe(5);
+      expect(frame.readUInt32LE(8)).toBe(4);
+      expect(Number(frame.readBigUInt64LE(12))).toBe(ENQUEUED_AT);
+      expect(frame.readUInt32LE(20)).toBe(5);
+      expect(frame.readUInt32LE(24)).toBe(crc32(frame.subarray(HEADER_BYTES)));
+      expect(frame.readUInt32LE(28)).toBe(crc32(frame.subarray(0, 28)));
+      expect(frame.toString('utf8', HEADER_BYTES)).toBe('id-1hello');
+      expect(JSON.parse(fs.readFileSync(join(store.streamDirectory, 'stream.json'), 'utf8'))).toEqual({
+        streamArn: ARN,
+        format: 1,
+      });
+    });
+
+    it('computes the same CRC-32 as zlib in the fallback for Node.js versions without zlib.crc32', () => {
+      // Prepare
+      const samples = [
+        Buffer.alloc(0),
+        Buffer.from('123456789'),
+        Buffer.from(Array.from({ length: 1000 }, (_, i) => i)),
+      ];
+
+      // Act
+      const fallback = samples.map((sample) => [tableCrc32(sample), tableCrc32(sample, 0x12345678)]);
+
+      // Assess
+      expect(fallback).toEqual(samples.map((sample) => [crc32(sample), crc32(sample, 0x12345678)]));
+    });
+  });
+
+  describe('recovering damaged files', () => {
+    it.each([
+      ['in the header', (offset: number) => offset + 10],
+      ['right after the header', (offset: number) => offset + HEADER_BYTES],
+      ['in the data', (offset: number) => offset + HEADER_BYTES + 2 + 250],
+      ['one byte before its end', (offset: number) => offset + HEADER_BYTES + 2 + 499],
+    ])(
+      'keeps the records before a last record cut short %s, reports it and truncates the file',
+      async (_, cut) => {
+        // Prepare
+        const folder = tempFolder();
+        const store = open(folder);
+        await appendAll(store, [sized(0, 100), sized(1, 200), sized(2, 500)]);
+        await store.close();
+        const file = firstSegment(store);
+        const lastOffset = frameBytes(sized(0, 100)) + frameBytes(sized(1, 200));
+        fs.truncateSync(file, cut(lastOffset));
+
+        // Act
+        const reopened = open(folder);
+
+        // Assess
+        expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+        expect(logs).toContainEqual(
+          logged('warn', 'partly written record', {
+            file,
+            offset: lastOffset,
+            droppedBytes: cut(lastOffset) - lastOffset,
+          }),
+        );
+        expect(fs.statSync(file).size).toBe(lastOffset);
+      },
+    );
+
+    it('treats a zero-filled tail, as a power cut can leave, as a record cut short', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1)]);
+      await store.close();
+      const file = firstSegment(store);
+      const size = fs.statSync(file).size;
+      fs.appendFileSync(file, Buffer.alloc(4096));
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+      expect(logs).toContainEqual(
+        logged('warn', 'partly written record', { file, offset: size, droppedBytes: 4096 }),
+      );
+      expect(fs.statSync(file).size).toBe(size);
+    });
+
+    it('skips only a record whose data has a flipped byte, and reports it', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      const written = [sized(0, 100), sized(1, 100), sized(2, 100)];
+      await appendAll(store, written);
+      await store.close();
+      const file = firstSegment(store);
+      const damagedOffset = frameBytes(written[0]);
+      flipByte(file, damagedOffset + HEADER_BYTES + 2 + 50);
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(leaseAll(reopened)).toEqual([written[0], written[2]]);
+      expect(logs).toContainEqual(
+        logged('error', 'failed its checksum', {
+          file,
+          offset: damagedOffset,
+          droppedBytes: frameBytes(written[1]),
+        }),
+      );
+    });
+
+    it('skips the rest of a segment after a damaged header, and keeps the other segments', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder, { segmentBytes: 1024 });
+      await appendAll(
+        store,
+        Array.from({ length: 6 }, (_, index) => sized(index, 300)),
+      );
+      await store.close();
+      const file = firstSegment(store);
+      const damagedOffset = frameBytes(sized(1, 300));
+      flipByte(file, damagedOffset + 5);
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r3', 'r4', 'r5']);
+      expect(logs).toContainEqual(
+        logged('error', 'unreadable', {
+          file,
+          offset: damagedOffset,
+          droppedBytes: 2 * frameBytes(sized(1, 300)),
+        }),
+      );
+    });
+
+    it('reports garbage after the last record, keeps every record, and appends after it to a new file', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1)]);
+      await store.close();
+      const file = firstSegment(store);
+      const size = fs.statSync(file).size;
+      const garbage = Buffer.from('this is not a record, just some noise at the end of the file');
+      fs.appendFileSync(file, garbage);
+      const reopened = open(folder);
+      await reopened.append(record(2));
+      await reopened.close();
+
+      // Act
+      const leased = leaseAll(open(folder));
+
+      // Assess
+      expect(ids(leased)).toEqual(['r0', 'r1', 'r2']);
+      expect(logs).toContainEqual(
+        logged('error', 'unreadable', { file, offset: size, droppedBytes: garbage.length }),
+      );
+    });
+
+    it('sends again the records of an acknowledgement entry cut short, and reports it', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(
+        store,
+        [0, 1, 2, 3].map((index) => record(index)),
+      );
+      const leased = leaseAll(store);
+      await store.release(leased.slice(0, 2));
+      await store.release(leased.slice(2, 3));
+      await store.close();
+      const ackFile = join(store.streamDirectory, '000000000001.ack');
+      const ackBytes = fs.statSync(ackFile).size;
+      fs.truncateSync(ackFile, ackBytes - 2);
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(ids(leaseAll(reopened))).toEqual(['r2', 'r3']);
+      expect(logs).toContainEqual(
+        logged('warn', 'acknowledgement file', { file: ackFile, offset: ackBytes - 16, droppedBytes: 14 }),
+      );
+    });
+
+    it('drops and reports the rest of a segment damaged after opening, keeping the counts true', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      const written = [sized(0, 100), sized(1, 100), sized(2, 100)];
+      await appendAll(store, written);
+      const file = firstSegment(store);
+      flipByte(file, frameBytes(written[0]) + HEADER_BYTES + 2 + 10);
+
+      // Act
+      const leased = leaseAll(store);
+
+      // Assess
+      expect(ids(leased)).toEqual(['r0']);
+      expect(counts(store)).toEqual({ count: 1, bytes: 100, readyCount: 0, readyBytes: 0 });
+      expect(logs).toContainEqual(
+        logged('error', 'became unreadable', {
+          file,
+          offset: frameBytes(written[0]),
+          reason: 'the record failed its checksum',
+          records: 2,
+          bytes: 200,
+        }),
+      );
+    });
+  });
+
+  describe('syncing', () => {
+    it("calls fdatasync once for the appends of one turn with 'always', before they resolve", async () => {
+      // Prepare
+      const fdatasync = jest.spyOn(fs, 'fdatasync');
+      const store = open(tempFolder(), { sync: 'always' });
+
+      // Act
+      await appendAll(
+        store,
+        Array.from({ length: 20 }, (_, index) => record(index)),
+      );
+
+      // Assess
+      expect(fdatasync).toHaveBeenCalledTimes(1);
+    });
+
+    it("syncs written files within the interval with 'periodic'", async () => {
+      // Prepare
+      const fdatasync = jest.spyOn(fs, 'fdatasync');
+      const store = open(tempFolder(), { sync: 'periodic', syncIntervalMs: 20 });
+      await store.append(record(0));
+      const beforeInterval = fdatasync.mock.calls.length;
+
+      // Act
+      await new Promise((resolveAfter) => setTimeout(resolveAfter, 200));
+
+      // Assess
+      expect(beforeInterval).toBe(0);
+      expect(fdatasync).toHaveBeenCalled();
+    });
+
+    it("leaves syncing to the OS with 'never' until the store closes", async () => {
+      // Prepare
+      const fdatasync = jest.spyOn(fs, 'fdatasync');
+      const store = open(tempFolder(), { sync: 'never' });
+      await store.append(record(0));
+      await new Promise((resolveAfter) => setTimeout(resolveAfter, 100));
+      const beforeClose = fdatasync.mock.calls.length;
+
+      // Act
+      await store.close();
+
+      // Assess
+      expect(beforeClose).toBe(0);
+      expect(fdatasync).toHaveBeenCalled();
+    });
+
+    it('keeps records whose append resolved in a process then killed with SIGKILL', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const child = spawn(
+        process.execPath,
+        [
+          '--require',
+          'tsx/cjs',
+          resolve(__dirname, '../helpers/disk-queue-writer.ts'),
+          folder,
+          ARN,
+          '500',
+          'never',
+        ],
+        { cwd: resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise((resolveExit) => child.once('exit', (_, signal) => resolveExit(signal)));
+      await new Promise<void>((resolveAppended, rejectAppended) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          if (chunk.includes('appended')) resolveAppended();
+        });
+        child.once('exit', () => rejectAppended(new Error('The writer exited before appending')));
+      });
+
+      // Act
+      child.kill('SIGKILL');
+      const signal = await exited;
+
+      // Assess
+      const leased = leaseAll(open(folder));
+      expect(signal).toBe('SIGKILL');
+      expect(leased.map((queued) => `${queued.requestId}=${queued.data.toString()}`)).toEqual(
+        Array.from({ length: 500 }, (_, index) => `r${index}=record ${index}`),
+      );
+    });
+  });
+
+  describe('opening', () => {
+    it('rejects invalid options, naming every problem', () => {
+      // Act
+      const opening = () =>
+        DiskRecordStore.open({
+          directory: '',
+          streamArn: ARN,
+          sync: 'sometimes' as 'always',
+          syncIntervalMs: 0,
+          segmentBytes: 10,
+        });
+
+      // Assess
+      expect(opening).toThrow(
+        'Invalid disk queue options: directory must be a folder path, got ""; sync must be one of always, periodic, never, got "sometimes"; syncIntervalMs must be an integer from 1 to 3600000, got 0; segmentBytes must be an integer from 1024 to 1073741824, got 10',
+      );
+    });
+
+    it('throws naming the folder when it cannot be created', () => {
+      // Prepare
+      const file = join(tempFolder(), 'a-file');
+      fs.writeFileSync(file, '');
+
+      // Act
+      const opening = () => open(join(file, 'queue'));
+
+      // Assess
+      expect(opening).toThrow(`Cannot open the disk queue of ${ARN} in ${join(file, 'queue')}`);
+    });
+
+    it('refuses to open a stream whose queue is already open in this process', () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+
+      // Act
+      const opening = () => open(folder);
+
+      // Assess
+      expect(opening).toThrow(`The disk queue of ${ARN} in ${store.streamDirectory} is already open`);
+    });
+  });
+
+  describe('storedStreamArns', () => {
+    it('lists the streams with stored records, and not those left empty', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const withRecords = open(folder);
+      await withRecords.append(record(0));
+      const second = open(folder, { streamArn: OTHER_ARN });
+      await second.append(record(0, { streamArn: OTHER_ARN }));
+      const emptied = open(folder, { streamArn: `${ARN}-emptied` });
+      await emptied.append(record(0, { streamArn: `${ARN}-emptied` }));
+      await emptied.release(leaseAll(emptied));
+      open(folder, { streamArn: `${ARN}-unused` });
+      await Promise.all(stores.map((store) => store.close()));
+
+      // Act
+      const arns = storedStreamArns(folder);
+
+      // Assess
+      expect(arns).toEqual([ARN, OTHER_ARN].sort());
+    });
+
+    it('lists nothing when the folder does not exist', () => {
+      // Act
+      const arns = storedStreamArns(join(tempFolder(), 'missing'));
+
+      // Assess
+      expect(arns).toEqual([]);
+    });
+  });
+});

@@ -1,4 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DiskSyncPolicy } from './disk-record-store';
+import type { QueueFullPolicy } from './stream-dispatcher';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import {
   describeValidValues,
@@ -22,12 +25,25 @@ export interface ConnectorConfig {
   readonly publishIntervalSeconds: number;
   readonly recordSeparator: Buffer;
   readonly mqtt: MqttConfig;
+  readonly queue: QueueConfig;
   readonly recordMaxAttempts: number;
   readonly recordMaxAgeSeconds: number;
   readonly requestTimeoutSeconds: number;
   readonly shutdownTimeoutSeconds: number;
   readonly statsIntervalSeconds: number;
   readonly logLevel: LogLevel;
+}
+
+export type QueueStoreKind = 'memory' | 'disk';
+
+export interface QueueConfig {
+  readonly store: QueueStoreKind;
+  /** Folder of the disk queue. */
+  readonly directory: string;
+  /** Most data bytes the disk queue holds per stream. */
+  readonly diskMaxBytes: number;
+  readonly diskSync: DiskSyncPolicy;
+  readonly fullPolicy: QueueFullPolicy;
 }
 
 export interface MqttConfig {
@@ -96,6 +112,13 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: Buffer.from(unescapeSeparator(text('RecordSeparator') ?? '')),
     mqtt,
+    queue: {
+      store: text('QueueStore') as QueueStoreKind,
+      directory: text('QueueDirectory') || defaultQueueDirectory(sources.env ?? {}),
+      diskMaxBytes: integer('QueueDiskSizeMB') * 1024 * 1024,
+      diskSync: text('QueueDiskSync') as DiskSyncPolicy,
+      fullPolicy: text('QueueFullPolicy') as QueueFullPolicy,
+    },
     recordMaxAttempts: integer('RecordMaxAttempts'),
     recordMaxAgeSeconds: integer('RecordMaxAgeSeconds'),
     requestTimeoutSeconds: integer('RequestTimeoutSeconds'),
@@ -103,6 +126,12 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     statsIntervalSeconds: integer('StatsIntervalSeconds'),
     logLevel: text('LogLevel') as LogLevel,
   };
+}
+
+/** On Greengrass the recipe passes the component's work folder, which survives restarts and updates. */
+function defaultQueueDirectory(env: NodeJS.ProcessEnv): string {
+  const workDir = env.FIREHOSE_CONNECTOR_WORK_DIR;
+  return workDir ? join(workDir, 'queue') : resolve('firehose-connector-queue');
 }
 
 function readConfigFile(file: string | undefined, problems: string[]): RawValues {

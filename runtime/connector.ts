@@ -1,5 +1,5 @@
 import type { ConnectorConfig } from './config';
-import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import type { RecordSender } from './firehose-sender';
 import type { Logger } from './logger';
 import { MemoryBudget } from './memory-budget';
@@ -16,11 +16,14 @@ export interface ConnectorOptions {
   readonly logger: Logger;
   /** Creates the store of a stream's queue. @default an in-memory store */
   readonly createStore?: (stream: DeliveryStreamTarget) => RecordStore;
+  /** ARNs of streams whose durable stores hold records from an earlier run, to resume at start. */
+  readonly storedStreams?: readonly string[];
 }
 
 export interface ConnectorStats {
   readonly received: number;
   readonly rejected: number;
+  readonly dropped: number;
   readonly delivered: number;
   readonly failed: number;
   readonly retried: number;
@@ -46,9 +49,19 @@ export class Connector {
     this.budget = new MemoryBudget(config.queueByteBudget);
     this.context = { defaultStream: config.defaultDeliveryStream, recordSeparator: config.recordSeparator };
     this.dispatcherFor(config.defaultDeliveryStream);
+    for (const arn of options.storedStreams ?? []) {
+      const stream = parseDeliveryStreamArn(arn);
+      if (stream) this.dispatcherFor(stream);
+      else options.logger.warn('Ignoring a stored queue whose stream ARN is invalid', { stream: arn });
+    }
   }
 
+  /** Starts the interval ticks, and sends what a durable queue kept from an earlier run right away. */
   start(): void {
+    const resumed = this.stats().queued;
+    if (resumed > 0)
+      this.options.logger.info('Resuming records kept in the disk queue', { records: resumed });
+    this.flush();
     const intervalMs = this.options.config.publishIntervalSeconds * 1000;
     if (intervalMs > 0) {
       this.ticker = setInterval(() => this.flush(), intervalMs);
@@ -109,6 +122,7 @@ export class Connector {
     return {
       received: sum('received'),
       rejected: sum('rejected') + this.intakeFailures.invalid,
+      dropped: sum('dropped'),
       delivered: sum('delivered'),
       failed: sum('failed'),
       retried: sum('retried'),
@@ -130,6 +144,8 @@ export class Connector {
         report: publishStatus,
         logger,
         queueSize: config.deliveryStreamQueueSize,
+        maxDurableBytes: config.queue.diskMaxBytes,
+        fullPolicy: config.queue.fullPolicy,
         publishIntervalMs: config.publishIntervalSeconds * 1000,
         maxAttempts: config.recordMaxAttempts,
         maxAgeMs: config.recordMaxAgeSeconds * 1000,

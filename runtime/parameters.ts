@@ -119,6 +119,42 @@ export const PARAMETERS = {
     valid: 'a readable file path',
     description: 'PEM private key of MqttCertFile.',
   },
+  QueueStore: {
+    kind: 'choice',
+    default: 'memory',
+    choices: ['memory', 'disk'],
+    description:
+      'Where queued records wait. memory: bounded by DeliveryStreamQueueSize and MemorySize, lost if the process dies. disk: files under QueueDirectory that survive a kill, a crash or a restart, bounded by QueueDiskSizeMB.',
+  },
+  QueueDirectory: {
+    kind: 'string',
+    default: '',
+    valid: 'a writable folder path',
+    description:
+      'Folder of the disk queue. Empty means <work folder>/queue on Greengrass (FIREHOSE_CONNECTOR_WORK_DIR), ./firehose-connector-queue elsewhere.',
+  },
+  QueueDiskSizeMB: {
+    kind: 'integer',
+    default: 512,
+    min: 1,
+    max: 1_048_576,
+    unit: 'MiB',
+    description: 'Most record bytes the disk queue holds per delivery stream.',
+  },
+  QueueDiskSync: {
+    kind: 'choice',
+    default: 'periodic',
+    choices: ['always', 'periodic', 'never'],
+    description:
+      'When the disk queue forces writes to the device. Every record reaches the OS before it is acknowledged to the broker (safe from a kill or crash); always: also fsync before the acknowledgement (safe from a power cut, slowest); periodic: fsync every second (a power cut may lose the last second); never: the OS decides (about 30 s on Linux).',
+  },
+  QueueFullPolicy: {
+    kind: 'choice',
+    default: 'reject',
+    choices: ['reject', 'dropOldest'],
+    description:
+      'What a full queue does with a new record: reject it with a QueueFull status, or drop the oldest queued record (with a QueueFull status for it) to make room.',
+  },
   RecordMaxAttempts: {
     kind: 'integer',
     default: 1000,

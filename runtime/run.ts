@@ -1,6 +1,7 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import type { ConnectorConfig } from './config';
 import { Connector, ConnectorStats } from './connector';
+import { DiskRecordStore, storedStreamArns } from './disk-record-store';
 import { FirehoseSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { Topics } from './messages';
@@ -32,17 +33,31 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   // The transport needs the connector's message handler, and the connector publishes through the transport.
   const mqttLink: { transport?: MqttTransport } = {};
   const statuses = new StatusPublisher((payload) => mqttLink.transport!.publishStatus(payload), logger);
+  const { queue } = config;
+  const onDisk = queue.store === 'disk';
   const connector = new Connector({
     config,
     sender,
     logger,
     publishStatus: (entries) => statuses.report(entries),
+    createStore: onDisk
+      ? (stream) =>
+          DiskRecordStore.open({
+            directory: queue.directory,
+            streamArn: stream.arn,
+            sync: queue.diskSync,
+            logger,
+          })
+      : undefined,
+    storedStreams: onDisk ? storedStreamArns(queue.directory) : [],
   });
 
   logger.info('Starting the Firehose connector', {
     defaultDeliveryStream: config.defaultDeliveryStream.arn,
     publishIntervalSeconds: config.publishIntervalSeconds,
     deliveryStreamQueueSize: config.deliveryStreamQueueSize,
+    queueStore: queue.store,
+    queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
     broker: describeBroker(config.mqtt.brokerUrl),
   });

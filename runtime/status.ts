@@ -30,6 +30,8 @@ export const ConnectorErrorCode = {
   RecordTooLarge: 'RecordTooLarge',
   /** The stream's queue is full (records or memory); the record was rejected. */
   QueueFull: 'QueueFull',
+  /** The queue could not store the record (for example a full or missing disk). */
+  QueueWriteFailed: 'QueueWriteFailed',
   /** The connector stopped before the record could be delivered. */
   ShuttingDown: 'ConnectorShuttingDown',
 } as const;

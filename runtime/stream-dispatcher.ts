@@ -2,7 +2,7 @@ import { backoffDelayMs, BackoffOptions } from './backoff';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
 import { FirehoseLimits } from './firehose-limits';
 import type { RecordOutcome, RecordSender } from './firehose-sender';
-import type { Logger } from './logger';
+import { describeError, Logger } from './logger';
 import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
 import type { QueuedRecord, RecordStore } from './record-store';
@@ -109,10 +109,22 @@ export class StreamDispatcher {
       }
     }
     budget.tryReserve(memoryCost);
-    this.stats.received++;
     const stored = store.append(record);
     this.onRecordsReady();
-    await stored;
+    try {
+      await stored;
+    } catch (error) {
+      // A disk that is full or gone: refuse the record with a status rather than crash the intake.
+      budget.free(memoryCost);
+      this.stats.rejected++;
+      this.options.logger.error('Could not store a record', { stream: stream.name, ...describeError(error) });
+      return failStatus(
+        incoming.requestId,
+        ConnectorErrorCode.QueueWriteFailed,
+        `Record rejected: the queue could not store it (${describeError(error).errorMessage})`,
+      );
+    }
+    this.stats.received++;
     return undefined;
   }
 

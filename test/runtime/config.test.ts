@@ -180,4 +180,41 @@ describe('loadConfig', () => {
     expect(config.publishIntervalSeconds).toBe(10);
     expect(config.mqtt.caFile).toBeUndefined();
   });
+
+  it('puts the disk queue in the Greengrass work folder by default', () => {
+    const config = loadConfig({
+      env: {
+        DefaultDeliveryStreamArn: ARN,
+        QueueStore: 'disk',
+        FIREHOSE_CONNECTOR_WORK_DIR: '/greengrass/v2/work/c',
+      },
+    });
+
+    expect(config.queue).toEqual({
+      store: 'disk',
+      directory: '/greengrass/v2/work/c/queue',
+      diskMaxBytes: 512 * 1024 * 1024,
+      diskSync: 'periodic',
+      fullPolicy: 'reject',
+    });
+  });
+
+  it('rejects an unknown queue store, sync policy and full policy', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          DefaultDeliveryStreamArn: ARN,
+          QueueStore: 'redis',
+          QueueDiskSync: 'sometimes',
+          QueueFullPolicy: 'drop',
+        },
+      }),
+    );
+
+    expect(problems).toEqual([
+      'QueueStore is "redis"; expected one of "memory", "disk"',
+      'QueueDiskSync is "sometimes"; expected one of "always", "periodic", "never"',
+      'QueueFullPolicy is "drop"; expected one of "reject", "dropOldest"',
+    ]);
+  });
 });

@@ -241,4 +241,37 @@ describe('StreamDispatcher', () => {
       expect.objectContaining({ ErrorCode: 'ConnectorShuttingDown', id: 'r1', status: 'fail' }),
     ]);
   });
+
+  it('drops the oldest queued record, with a status, when the queue is full and QueueFullPolicy is dropOldest', async () => {
+    const { dispatcher, statuses, enqueue } = setup({ queueSize: 2000, fullPolicy: 'dropOldest' });
+    await enqueue(2000);
+
+    const [refusal] = await enqueue(1, 10, 'newest');
+    dispatcher.flush();
+    await waitFor(() => statuses.length === 2001);
+
+    expect(refusal).toBeUndefined();
+    expect(statuses[0]).toEqual({
+      ErrorCode: 'QueueFull',
+      ErrorMessage: 'Record dropped: the queue was full and QueueFullPolicy is dropOldest',
+      id: 'r0',
+      status: 'fail',
+    });
+    expect(statuses).toContainEqual({ firehose_record_id: 'id', id: 'newest0', status: 'success' });
+  });
+
+  it('refuses a record the store cannot write with QueueWriteFailed, and carries on', async () => {
+    const store = new MemoryRecordStore();
+    store.append = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    const { enqueue } = setup({ store });
+
+    const [refusal] = await enqueue(1);
+
+    expect(refusal).toEqual({
+      ErrorCode: 'QueueWriteFailed',
+      ErrorMessage: 'Record rejected: the queue could not store it (ENOSPC: no space left on device)',
+      id: 'r0',
+      status: 'fail',
+    });
+  });
 });

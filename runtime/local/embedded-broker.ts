@@ -5,6 +5,7 @@
  * reconnects receives what was published while it was away, for as long as this process lives.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 
 export interface EmbeddedBrokerOptions {
@@ -18,6 +19,12 @@ export interface EmbeddedBrokerOptions {
    * @default 1883
    */
   readonly port?: number;
+  /**
+   * Serve MQTT over TLS (`mqtts://`) with this PEM key and certificate; with `ca`, clients must present a
+   * certificate signed by it.
+   * @default plain TCP
+   */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
 }
 
 export interface EmbeddedBroker {
@@ -43,11 +50,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   const { Aedes } = await loadAedes();
   const aedes = await Aedes.createBroker({ maxClientsIdLength: MAX_CLIENT_ID_LENGTH });
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const accept = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  const { tls } = options;
+  const server = tls
+    ? createTlsServer(
+        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: !!tls.ca, rejectUnauthorized: true },
+        accept,
+      )
+    : createServer(accept);
 
   let port: number;
   try {
@@ -65,7 +79,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   let closing: Promise<void> | undefined;
 
   return {
-    url: `mqtt://${host}:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     port,
     restart: async () => {
       if (closing !== undefined) throw new Error('The embedded MQTT broker was closed; start a new one.');

@@ -33,6 +33,11 @@ export interface TestBrokerOptions {
    * @default 1000
    */
   readonly maxInflightMessages?: number;
+  /**
+   * Serve MQTT over TLS with these PEM files; clients must present a certificate signed by `caFile`.
+   * @default plain TCP
+   */
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
 }
 
 export interface TestBroker {
@@ -61,7 +66,7 @@ let noticePrinted = false;
 export async function startTestBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
   const kind = options.kind ?? chooseKind();
   if (kind === 'embedded') {
-    const broker = await startEmbeddedBrokerProcess({ port: options.port });
+    const broker = await startEmbeddedBrokerProcess({ port: options.port, tls: options.tls });
     return { url: broker.url, port: broker.port, kind, restart: broker.restart, stop: broker.kill };
   }
   const binary = findMosquitto();
@@ -121,7 +126,7 @@ async function startMosquitto(binary: string, options: TestBrokerOptions): Promi
   const directory = await mkdtemp(join(tmpdir(), 'test-mosquitto-'));
   const configFile = join(directory, 'mosquitto.conf');
   const writeConfig = (port: number): Promise<void> =>
-    writeFile(configFile, mosquittoConfig(port, directory, options.maxInflightMessages ?? 1000));
+    writeFile(configFile, mosquittoConfig(port, directory, options.maxInflightMessages ?? 1000, options.tls));
 
   // A port found free can be taken before mosquitto binds it (another jest worker); then try another.
   let port = options.port ?? (await freePort());
@@ -147,7 +152,7 @@ async function startMosquitto(binary: string, options: TestBrokerOptions): Promi
   };
   process.once('exit', killOnExit);
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     kind: 'mosquitto',
     restart: async () => {
@@ -173,9 +178,23 @@ async function startMosquitto(binary: string, options: TestBrokerOptions): Promi
  *   sessions without disk writes slowing a benchmark.
  * - user: when run as root, mosquitto otherwise switches to the mosquitto user, which cannot write the temp dir.
  */
-function mosquittoConfig(port: number, directory: string, maxInflightMessages: number): string {
+function mosquittoConfig(
+  port: number,
+  directory: string,
+  maxInflightMessages: number,
+  tls: TestBrokerOptions['tls'],
+): string {
+  const tlsLines = tls
+    ? [
+        `cafile ${tls.caFile}`,
+        `certfile ${tls.certFile}`,
+        `keyfile ${tls.keyFile}`,
+        'require_certificate true',
+      ]
+    : [];
   return [
     `listener ${port} 127.0.0.1`,
+    ...tlsLines,
     'allow_anonymous true',
     'max_queued_messages 1000000',
     `max_inflight_messages ${maxInflightMessages}`,
@@ -267,12 +286,16 @@ interface ChildEvent {
  * TypeScript module in the child.
  */
 export async function startEmbeddedBrokerProcess(
-  options: { readonly port?: number } = {},
+  options: { readonly port?: number; readonly tls?: TestBrokerOptions['tls'] } = {},
 ): Promise<EmbeddedBrokerProcess> {
+  const tls = options.tls
+    ? `{ key: read(${JSON.stringify(options.tls.keyFile)}), cert: read(${JSON.stringify(options.tls.certFile)}), ca: read(${JSON.stringify(options.tls.caFile)}) }`
+    : 'undefined';
   const script = `
     const { startEmbeddedBroker } = require(${JSON.stringify(EMBEDDED_BROKER_MODULE)});
+    const read = (file) => require('node:fs').readFileSync(file);
     const fail = (error) => process.send({ event: 'failed', error: String(error && error.stack || error) });
-    startEmbeddedBroker({ host: '127.0.0.1', port: ${options.port ?? 0} }).then((broker) => {
+    startEmbeddedBroker({ host: '127.0.0.1', port: ${options.port ?? 0}, tls: ${tls} }).then((broker) => {
       process.on('message', (message) => {
         if (message === 'restart') broker.restart().then(() => process.send({ event: 'restarted' }), fail);
         if (message === 'close') broker.close().then(() => process.send({ event: 'closed' }), fail);
@@ -339,7 +362,7 @@ export async function startEmbeddedBrokerProcess(
   }
   const port = ready.port ?? 0;
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     restart: async () => {
       await request('restart', 'restarted');

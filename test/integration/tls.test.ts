@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
+import { startTestBroker, TestBroker } from '../helpers/broker';
+import { createTestCertificates, TestCertificates } from '../helpers/certificates';
+import { ConnectorProcess } from '../helpers/connector-process';
+
+/** The connector against a broker that, like the Greengrass broker, accepts only TLS clients with a certificate. */
+
+const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main';
+
+let certificates: TestCertificates;
+let broker: TestBroker;
+let endpoint: LocalFirehoseEndpoint;
+let connector: ConnectorProcess | undefined;
+
+beforeAll(async () => {
+  certificates = createTestCertificates();
+  broker = await startTestBroker({
+    tls: {
+      caFile: certificates.caFile,
+      certFile: certificates.serverCertFile,
+      keyFile: certificates.serverKeyFile,
+    },
+  });
+  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main'] });
+});
+
+afterAll(async () => {
+  await connector?.stop('SIGKILL');
+  await endpoint.stop();
+  await broker.stop();
+});
+
+describe('MQTT over TLS', () => {
+  it('connects with MqttCaFile, MqttCertFile and MqttKeyFile and delivers over mqtts', async () => {
+    // Prepare
+    connector = await ConnectorProcess.start(
+      {
+        DefaultDeliveryStreamArn: STREAM_ARN,
+        MqttBrokerUrl: broker.url,
+        MqttClientId: `tls-${Date.now()}`,
+        MqttCaFile: certificates.caFile,
+        MqttCertFile: certificates.clientCertFile,
+        MqttKeyFile: certificates.clientKeyFile,
+        PublishInterval: 0,
+      },
+      { firehoseUrl: endpoint.url },
+    );
+    const publisher = await mqtt.connectAsync(broker.url, {
+      ca: readFileSync(certificates.caFile),
+      cert: readFileSync(certificates.clientCertFile),
+      key: readFileSync(certificates.clientKeyFile),
+    });
+
+    // Act
+    await publisher.publishAsync(
+      'kinesisfirehose/message',
+      JSON.stringify({ request: { data: 'over TLS' } }),
+      { qos: 1 },
+    );
+    const [record] = await endpoint.waitForRecords('main', 1);
+    await publisher.endAsync();
+
+    // Assess
+    expect(broker.url).toMatch(/^mqtts:/);
+    expect(record.data.toString()).toBe('over TLS');
+  });
+
+  it('is refused by the broker with a certificate from another CA, and logs the failed connection', async () => {
+    const refused = await ConnectorProcess.start(
+      {
+        DefaultDeliveryStreamArn: STREAM_ARN,
+        MqttBrokerUrl: broker.url,
+        MqttClientId: `stranger-${Date.now()}`,
+        MqttCaFile: certificates.caFile,
+        MqttCertFile: certificates.strangerCertFile,
+        MqttKeyFile: certificates.strangerKeyFile,
+      },
+      { firehoseUrl: endpoint.url, waitUntilSubscribed: false },
+    );
+
+    // mosquitto answers with a TLS alert (an MQTT error); a Node.js TLS server just drops the connection.
+    const deadline = Date.now() + 10_000;
+    const isConnectionWarning = (entry: { level: string; message: string }) =>
+      entry.level === 'warn' && /^MQTT (error|broker unreachable)/.test(entry.message);
+    while (!refused.logs.some(isConnectionWarning) && Date.now() < deadline) {
+      await new Promise((tick) => setTimeout(tick, 50));
+    }
+    await new Promise((tick) => setTimeout(tick, 500));
+    await refused.stop('SIGKILL');
+
+    expect(refused.logs.find(isConnectionWarning)).toMatchObject({
+      level: 'warn',
+      connection: expect.any(String),
+    });
+    expect(refused.logs.some((entry) => entry.message === 'Ready')).toBe(false);
+  });
+});

@@ -2,6 +2,8 @@ import type { DeliveryStreamTarget } from '../../runtime/delivery-stream-arn';
 import type { RecordOutcome, RecordSender } from '../../runtime/firehose-sender';
 import type { QueuedRecord } from '../../runtime/record-store';
 
+export { sleep, waitFor } from './wait';
+
 export interface SentCall {
   readonly stream: string;
   readonly data: string[];
@@ -51,18 +53,4 @@ export function retryable(code = 'ServiceUnavailableException', message = 'Slow 
 
 export function permanent(code: string, message: string): RecordOutcome {
   return { ok: false, code, message, retryable: false };
-}
-
-/** Resolves after `ms` of real time. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 10 ms until it holds, or fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }

@@ -1,5 +1,6 @@
 import mqtt, { MqttClient } from 'mqtt';
 import type { StatusEntry } from '../../runtime/status';
+import { waitFor } from './wait';
 
 /** A test-side MQTT client: publishes input messages and collects every status entry the connector publishes. */
 export class TestMqttClient {
@@ -35,13 +36,7 @@ export class TestMqttClient {
   }
 
   async waitForStatuses(count: number, timeoutMs = 15_000): Promise<StatusEntry[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.statuses.length < count) {
-      if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for ${count} statuses; got ${this.statuses.length}`);
-      }
-      await new Promise((tick) => setTimeout(tick, 20));
-    }
+    await waitFor(() => this.statuses.length >= count, timeoutMs, `${count} statuses`);
     return this.statuses;
   }
 

@@ -5,6 +5,7 @@ import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
+import { sleep, waitFor } from '../helpers/wait';
 
 /**
  * Fault tests of the disk queue, across real processes: the connector is killed, the broker restarted, the
@@ -70,14 +71,6 @@ function delivered(): string[] {
   return endpoint.records('main').map((record) => record.data.toString());
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((tick) => setTimeout(tick, 50));
-  }
-}
-
 describe('the disk queue', () => {
   it('loses no message the broker accepted while the connector is killed with SIGKILL again and again', async () => {
     // Prepare: the endpoint is slow, so records sit in the queue when the kills come.
@@ -91,17 +84,17 @@ describe('the disk queue', () => {
     const publishing = (async () => {
       for (; published < total; published++) {
         await publisher.publishJson({ request: { data: `m${published}` }, id: `${published}` });
-        if (published % 50 === 0) await new Promise((tick) => setTimeout(tick, 5));
+        if (published % 50 === 0) await sleep(5);
       }
     })();
     for (let kill = 0; kill < 5; kill++) {
-      await new Promise((tick) => setTimeout(tick, 400));
+      await sleep(400);
       await running.pop()!.stop('SIGKILL');
       await diskConnector(clientId, { PublishInterval: 1 });
     }
     await publishing;
     endpoint.setLatency(0);
-    await waitUntil(() => new Set(delivered()).size >= total, 60_000, `${total} distinct records`);
+    await waitFor(() => new Set(delivered()).size >= total, 60_000, `${total} distinct records`);
 
     // Assess
     const records = delivered();
@@ -144,7 +137,7 @@ describe('the disk queue', () => {
     publisher = await TestMqttClient.connect(broker.url);
     for (let index = total / 2; index < total; index++)
       await publisher.publishJson({ request: { data: `m${index}` } });
-    await waitUntil(() => new Set(delivered()).size >= total, 30_000, `${total} distinct records`);
+    await waitFor(() => new Set(delivered()).size >= total, 30_000, `${total} distinct records`);
 
     expect(new Set(delivered()).size).toBe(total);
   }, 60_000);
@@ -167,12 +160,12 @@ describe('the disk queue', () => {
     await publisher.waitForStatuses(100, 10_000);
     await endpoint.pause();
     const cpuBefore = cpuSeconds(connector.pid);
-    await new Promise((tick) => setTimeout(tick, 5000));
+    await sleep(5000);
     const cpuDuringOutage = cpuSeconds(connector.pid) - cpuBefore;
     endpoint.clearFaults();
     await endpoint.resume();
     const refused = publisher.statuses.filter((status) => status.status === 'fail');
-    await waitUntil(() => delivered().length >= 1200 - refused.length, 90_000, 'the queued records');
+    await waitFor(() => delivered().length >= 1200 - refused.length, 90_000, 'the queued records');
 
     // Assess
     expect(refused.length).toBeGreaterThan(0);
@@ -193,10 +186,10 @@ describe('the disk queue', () => {
 
     for (let index = 0; index < 2000; index++)
       await publisher.publishJson({ request: { data: `t${index}` } });
-    await new Promise((tick) => setTimeout(tick, 3000));
+    await sleep(3000);
     const callsDuringStorm = endpoint.calls.length;
     endpoint.clearFaults();
-    await waitUntil(() => new Set(delivered()).size >= 2000, 60_000, '2000 distinct records');
+    await waitFor(() => new Set(delivered()).size >= 2000, 60_000, '2000 distinct records');
 
     expect(new Set(delivered()).size).toBe(2000);
     expect(callsDuringStorm).toBeLessThan(60);
@@ -218,10 +211,10 @@ describe('the disk queue', () => {
     // Act
     endpoint.clearFaults();
     const second = await diskConnector(clientId, { PublishInterval: 1 });
-    await waitUntil(() => delivered().length >= 99, 15_000, '99 records');
+    await waitFor(() => delivered().length >= 99, 15_000, '99 records');
 
     // Assess: only the record cut short is lost (the broker redelivers any the first run had not yet stored).
-    await new Promise((settle) => setTimeout(settle, 1000));
+    await sleep(1000);
     expect(delivered()).toHaveLength(99);
     expect(new Set(delivered()).size).toBe(99);
     expect(second.logs.some((line) => line.level === 'warn' && /truncat/i.test(line.message))).toBe(true);

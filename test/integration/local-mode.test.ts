@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { CONNECTOR_BUNDLE } from '../helpers/connector-process';
+import { waitFor } from '../helpers/wait';
+
+const BROKER_LINE = /MQTT broker\s+(mqtt:\/\/\S+)/;
 
 function filesUnder(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' })
@@ -22,10 +25,8 @@ describe('the local mode (npm start)', () => {
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     try {
-      const deadline = Date.now() + 10_000;
-      while (!/MQTT broker\s+(mqtt:\/\/\S+)/.test(stdout) && Date.now() < deadline)
-        await new Promise((t) => setTimeout(t, 20));
-      const brokerUrl = /MQTT broker\s+(mqtt:\/\/\S+)/.exec(stdout)![1];
+      await waitFor(() => BROKER_LINE.test(stdout), 10_000, 'the broker address on stdout');
+      const brokerUrl = BROKER_LINE.exec(stdout)![1];
       const client = await TestMqttClient.connect(brokerUrl);
 
       // Act
@@ -36,9 +37,7 @@ describe('the local mode (npm start)', () => {
       // Assess
       expect(status).toMatchObject({ id: 'req_123', status: 'success' });
       const folder = join(cwd, 'local-firehose');
-      const written = Date.now() + 5000;
-      while (filesUnder(folder).length === 0 && Date.now() < written)
-        await new Promise((t) => setTimeout(t, 20));
+      await waitFor(() => filesUnder(folder).length > 0, 5000, 'a file under local-firehose');
       const files = filesUnder(folder);
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/local-firehose\/local-stream\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/local-stream-/);

@@ -4,6 +4,7 @@ import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { createTestCertificates, TestCertificates } from '../helpers/certificates';
 import { ConnectorProcess } from '../helpers/connector-process';
+import { sleep, waitFor } from '../helpers/wait';
 
 /** The connector against a broker that, like the Greengrass broker, accepts only TLS clients with a certificate. */
 
@@ -81,13 +82,10 @@ describe('MQTT over TLS', () => {
     );
 
     // mosquitto answers with a TLS alert (an MQTT error); a Node.js TLS server just drops the connection.
-    const deadline = Date.now() + 10_000;
     const isConnectionWarning = (entry: { level: string; message: string }) =>
       entry.level === 'warn' && /^MQTT (error|broker unreachable)/.test(entry.message);
-    while (!refused.logs.some(isConnectionWarning) && Date.now() < deadline) {
-      await new Promise((tick) => setTimeout(tick, 50));
-    }
-    await new Promise((tick) => setTimeout(tick, 500));
+    await waitFor(() => refused.logs.some(isConnectionWarning), 10_000, 'a connection warning');
+    await sleep(500);
     await refused.stop('SIGKILL');
 
     expect(refused.logs.find(isConnectionWarning)).toMatchObject({

@@ -1,0 +1,43 @@
+import { Topics } from '../runtime/messages';
+import type { OutgoingMessage } from './fast-publisher';
+
+export type MessageKind = 'json' | 'binary';
+
+const BINARY_TOPIC_PREFIX = Topics.binary.slice(0, -1);
+const FILLER = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** The request id of message `index`: fixed width, so every payload of a run has the same size. */
+export function requestId(index: number): string {
+  return `m${String(index).padStart(9, '0')}`;
+}
+
+function filler(length: number): string {
+  return FILLER.repeat(Math.ceil(Math.max(0, length) / FILLER.length)).slice(0, Math.max(0, length));
+}
+
+/**
+ * A message in the seed's JSON shape, `{"request":{"data":"..."},"id":"..."}`, of `size` bytes in all; `prefix`
+ * starts the data (the latency runs put the publish time there).
+ */
+export function jsonMessage(index: number, size: number, prefix = ''): OutgoingMessage {
+  const id = requestId(index);
+  const frame = `{"request":{"data":""},"id":"${id}"}`;
+  const data = prefix + filler(size - frame.length - prefix.length);
+  return { topic: Topics.json, payload: Buffer.from(`{"request":{"data":"${data}"},"id":"${id}"}`) };
+}
+
+/** Makes messages of one kind and size, sharing the filler so a 200,000-message backlog is cheap to build. */
+export function messageMaker(kind: MessageKind, size: number): (index: number) => OutgoingMessage {
+  if (kind === 'binary') {
+    const payload = Buffer.from(filler(size));
+    return (index) => ({ topic: `${BINARY_TOPIC_PREFIX}${requestId(index)}`, payload });
+  }
+  const id = requestId(0);
+  const frame = `{"request":{"data":""},"id":"${id}"}`;
+  const head = Buffer.from(`{"request":{"data":"${filler(size - frame.length)}"},"id":"`);
+  const tail = Buffer.from('"}');
+  return (index) => ({
+    topic: Topics.json,
+    payload: Buffer.concat([head, Buffer.from(requestId(index)), tail]),
+  });
+}

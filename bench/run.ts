@@ -50,6 +50,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import {
   measureConnectorLatency,
   measureEndpointRoundTrip,
@@ -517,30 +518,30 @@ async function main(): Promise<void> {
   const rows = buildRows(results, options);
   const machine = describeMachine(loadAtStart);
   const notes = configurationNotes(options);
-  const table = markdownTable(rows);
   const elapsed = `${Math.round((Date.now() - started) / 1000)} s`;
-  process.stdout.write(
-    `\n${table}\n\n${notes.map((note) => `- ${note}`).join('\n')}\n\n${machine.map((line) => `- ${line}`).join('\n')}\n- Run time: ${elapsed}\n`,
-  );
+  const markdown = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (bench/run.ts, which documents every option). Targets are from issue #5.',
+    '',
+    markdownTable(rows),
+    '',
+    '## Configuration',
+    '',
+    ...notes.map((note) => `- ${note}`),
+    '',
+    '## Machine',
+    '',
+    ...machine.map((line) => `- ${line}`),
+    `- Run time: ${elapsed}`,
+    '',
+  ].join('\n');
+  // Formatted as `npm run lint` expects, so a fresh RESULTS.md can be committed as it is.
+  const config = await resolveConfig(resolve(REPOSITORY_ROOT, 'bench', 'RESULTS.md'));
+  const formatted = await format(markdown, { ...config, parser: 'markdown' });
+  process.stdout.write(`\n${formatted}`);
   if (options.results) {
-    const markdown = [
-      '# Benchmark results',
-      '',
-      'Written by `npm run bench` (bench/run.ts, which documents every option). Targets are from issue #5.',
-      '',
-      table,
-      '',
-      '## Configuration',
-      '',
-      ...notes.map((note) => `- ${note}`),
-      '',
-      '## Machine',
-      '',
-      ...machine.map((line) => `- ${line}`),
-      `- Run time: ${elapsed}`,
-      '',
-    ].join('\n');
-    writeFileSync(options.results, markdown);
+    writeFileSync(options.results, formatted);
     progress(`wrote ${relative(process.cwd(), options.results) || options.results}`);
   }
   const failed = rows.filter((row) => row.verdict === 'FAIL').length;

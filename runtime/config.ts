@@ -12,16 +12,28 @@ import {
   PARAMETERS,
 } from './parameters';
 
-/** Memory kept back from `MemorySize` for Node.js, the AWS SDK and MQTT.js before queued records get any. */
-export const RUNTIME_RESERVE_BYTES = 24 * 1024 * 1024;
+/**
+ * Memory kept back from `MemorySize` for the process itself before queued records get any: an idle connector
+ * (Node.js 20, the AWS SDK, two MQTT connections) has a resident size of about 76 MiB, and garbage collection and
+ * calls in flight take some 20 MiB more under load (measured with `npm run bench`).
+ */
+export const RUNTIME_RESERVE_BYTES = 96 * 1024 * 1024;
+
+/** The least the queues get, so that a `MemorySize` below what Node.js needs still leaves a working connector. */
+export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;
 
 /** Validated configuration, in the runtime's own names. The wire names live only in `parameters.ts`. */
 export interface ConnectorConfig {
   readonly defaultDeliveryStream: DeliveryStreamTarget;
   readonly deliveryStreamQueueSize: number;
   readonly memorySizeKb: number;
-  /** Payload bytes all queues together may hold: `MemorySize` less the runtime's own reserve. */
+  /**
+   * Bytes all in-memory queues together may hold: `MemorySize` less the runtime's own reserve, and never less than
+   * `MIN_QUEUE_BYTE_BUDGET`.
+   */
   readonly queueByteBudget: number;
+  /** True when `MemorySize` is below what the process needs with a full queue, which start-up warns about. */
+  readonly memorySizeTooSmall: boolean;
   readonly publishIntervalSeconds: number;
   readonly recordSeparator: Buffer;
   readonly mqtt: MqttConfig;
@@ -108,7 +120,8 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     defaultDeliveryStream,
     deliveryStreamQueueSize: integer('DeliveryStreamQueueSize'),
     memorySizeKb,
-    queueByteBudget: memorySizeKb * 1024 - RUNTIME_RESERVE_BYTES,
+    queueByteBudget: Math.max(MIN_QUEUE_BYTE_BUDGET, memorySizeKb * 1024 - RUNTIME_RESERVE_BYTES),
+    memorySizeTooSmall: memorySizeKb * 1024 < RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: Buffer.from(unescapeSeparator(text('RecordSeparator') ?? '')),
     mqtt,

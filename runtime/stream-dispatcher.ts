@@ -35,6 +35,11 @@ export interface StreamDispatcherOptions {
 
 export type QueueFullPolicy = 'reject' | 'dropOldest';
 
+/** Ready records beyond which intake waits for a free send slot (four full batches). */
+const INTAKE_HOLD_BACKLOG = 2000;
+/** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
+const MAX_INTAKE_HOLD_MS = 5000;
+
 export interface StreamStats {
   readonly stream: string;
   /** Records accepted into the queue. */
@@ -67,6 +72,8 @@ export class StreamDispatcher {
   private backoffTimer?: NodeJS.Timeout;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private slotWaiters: (() => void)[] = [];
+  private holdExpired = false;
 
   constructor(private readonly options: StreamDispatcherOptions) {
     this.now = options.now ?? Date.now;
@@ -125,6 +132,7 @@ export class StreamDispatcher {
       );
     }
     this.stats.received++;
+    await this.keepUpWithSending();
     return undefined;
   }
 
@@ -157,6 +165,7 @@ export class StreamDispatcher {
   async close(): Promise<void> {
     const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
+    this.notifySlotFree();
     this.draining = false;
     const abandoned = [...this.inFlight].flat();
     this.inFlight.clear();
@@ -215,6 +224,30 @@ export class StreamDispatcher {
       ),
     ]);
     return true;
+  }
+
+  /**
+   * Holds intake (and so the message's acknowledgement) while every send slot is busy and a backlog is ready, so
+   * that during a burst the broker keeps the messages rather than the connector's memory. Never during a backoff,
+   * when queues must fill to their bound, and never for long, since the MQTT connection waits meanwhile.
+   */
+  private async keepUpWithSending(): Promise<void> {
+    while (
+      !this.holdExpired &&
+      this.inFlight.size >= this.maxInFlight &&
+      this.options.store.readyCount >= INTAKE_HOLD_BACKLOG &&
+      !this.backoffTimer
+    ) {
+      const slotFreed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), MAX_INTAKE_HOLD_MS);
+        this.slotWaiters.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      // Calls that hang (until RequestTimeoutSeconds) must not slow intake to one message per hold.
+      if (!slotFreed) this.holdExpired = true;
+    }
   }
 
   private onRecordsReady(): void {
@@ -303,6 +336,7 @@ export class StreamDispatcher {
     await Promise.all([store.release(ended), store.requeue(retry)]);
     this.stats.queued = store.count;
     this.pump();
+    this.notifySlotFree();
     if (this.isIdle()) this.notifyIdle();
   }
 
@@ -335,6 +369,13 @@ export class StreamDispatcher {
 
   private isIdle(): boolean {
     return this.inFlight.size === 0 && this.options.store.count === 0;
+  }
+
+  private notifySlotFree(): void {
+    this.holdExpired = false;
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private notifyIdle(): void {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, RUNTIME_RESERVE_BYTES } from '../../runtime/config';
+import { ConfigError, loadConfig, MIN_QUEUE_BYTE_BUDGET, RUNTIME_RESERVE_BYTES } from '../../runtime/config';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 
@@ -52,6 +52,7 @@ describe('loadConfig', () => {
     expect(config.deliveryStreamQueueSize).toBe(2000);
     expect(config.publishIntervalSeconds).toBe(0);
     expect(config.queueByteBudget).toBe(131072 * 1024 - RUNTIME_RESERVE_BYTES);
+    expect(config.memorySizeTooSmall).toBe(false);
   });
 
   it('reads a JSON file and lets environment variables win over it', () => {
@@ -216,5 +217,12 @@ describe('loadConfig', () => {
       'QueueDiskSync is "sometimes"; expected one of "always", "periodic", "never"',
       'QueueFullPolicy is "drop"; expected one of "reject", "dropOldest"',
     ]);
+  });
+
+  it('leaves queues a minimum budget, and flags it, when MemorySize is below what the process needs', () => {
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN, MemorySize: '65535' } });
+
+    expect(config.queueByteBudget).toBe(MIN_QUEUE_BYTE_BUDGET);
+    expect(config.memorySizeTooSmall).toBe(true);
   });
 });

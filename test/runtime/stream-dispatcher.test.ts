@@ -274,4 +274,28 @@ describe('StreamDispatcher', () => {
       status: 'fail',
     });
   });
+
+  it('holds intake while every send slot is busy with a backlog ready, so the broker keeps the burst', async () => {
+    // Prepare: four calls in flight, and 1,999 records ready behind them.
+    const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0 });
+    const release = sender.hold();
+    for (let call = 0; call < 4; call++) {
+      await enqueue(1, 10, `call${call}-`);
+      await sleep(5);
+    }
+    await enqueue(1999, 10, 'backlog');
+
+    // Act
+    let accepted = false;
+    const held = enqueue(1, 10, 'held').then(() => (accepted = true));
+    await sleep(100);
+    const acceptedWhileBusy = accepted;
+    release();
+    await held;
+    await waitFor(() => statuses.length === 2004);
+
+    // Assess
+    expect(acceptedWhileBusy).toBe(false);
+    expect(accepted).toBe(true);
+  });
 });

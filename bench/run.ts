@@ -31,7 +31,7 @@
  *   --latency-rate N          BENCH_LATENCY_RATE       1000     messages per second
  *   --latency-seconds N       BENCH_LATENCY_SECONDS    10       measured, after 1 s of warm-up
  *   --memory-sizes LIST       BENCH_MEMORY_SIZES       200,4096,102400,1024000   payload bytes
- *   --memory-size-kb N        BENCH_MEMORY_SIZE_KB     65535    MemorySize for the memory scenario
+ *   --memory-size-kb N        BENCH_MEMORY_SIZE_KB     131072   MemorySize for the memory scenario (the deployment default)
  *   --throughput-memory-kb N  BENCH_THROUGHPUT_MEMORY_KB  1048576  MemorySize for the backlog scenarios
  *   --timeout-seconds N       BENCH_TIMEOUT_SECONDS    180      per drain, latency run or memory fill
  *   --bundle PATH             BENCH_BUNDLE             dist/firehose-connector.js (e.g. a scratch build)
@@ -177,7 +177,7 @@ function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
     latencyRate: integer('latency-rate', 1000, 1),
     latencySeconds: integer('latency-seconds', 10, 1),
     memorySizes,
-    memorySizeKb: integer('memory-size-kb', 65535, 32768),
+    memorySizeKb: integer('memory-size-kb', 131072, 32768),
     throughputMemoryKb: integer('throughput-memory-kb', 1_048_576, 32768),
     timeoutMs: integer('timeout-seconds', 180, 1) * 1000,
     bundle: resolve(text('bundle') ?? resolve(REPOSITORY_ROOT, 'dist', 'firehose-connector.js')),

@@ -15,9 +15,15 @@ import {
 /**
  * Memory kept back from `MemorySize` for the process itself before queued records get any: an idle connector
  * (Node.js 20, the AWS SDK, two MQTT connections) has a resident size of about 76 MiB, and garbage collection and
- * calls in flight take some 20 MiB more under load (measured with `npm run bench`).
+ * a call in flight take up to some 36 MiB more with a full queue (measured with `npm run bench`).
  */
-export const RUNTIME_RESERVE_BYTES = 96 * 1024 * 1024;
+export const RUNTIME_RESERVE_BYTES = 112 * 1024 * 1024;
+
+/**
+ * Share of what is left after the reserve that queued records may take: the process's resident size grows by
+ * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`.
+ */
+export const QUEUE_SHARE_OF_FREE_MEMORY = 0.7;
 
 /** The least the queues get, so that a `MemorySize` below what Node.js needs still leaves a working connector. */
 export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;
@@ -28,8 +34,8 @@ export interface ConnectorConfig {
   readonly deliveryStreamQueueSize: number;
   readonly memorySizeKb: number;
   /**
-   * Bytes all in-memory queues together may hold: `MemorySize` less the runtime's own reserve, and never less than
-   * `MIN_QUEUE_BYTE_BUDGET`.
+   * Bytes all in-memory queues together may hold: a share of `MemorySize` less the runtime's own reserve, and never
+   * less than `MIN_QUEUE_BYTE_BUDGET`.
    */
   readonly queueByteBudget: number;
   /** True when `MemorySize` is below what the process needs with a full queue, which start-up warns about. */
@@ -120,8 +126,8 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     defaultDeliveryStream,
     deliveryStreamQueueSize: integer('DeliveryStreamQueueSize'),
     memorySizeKb,
-    queueByteBudget: Math.max(MIN_QUEUE_BYTE_BUDGET, memorySizeKb * 1024 - RUNTIME_RESERVE_BYTES),
-    memorySizeTooSmall: memorySizeKb * 1024 < RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET,
+    queueByteBudget: Math.max(MIN_QUEUE_BYTE_BUDGET, queueShare(memorySizeKb)),
+    memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: Buffer.from(unescapeSeparator(text('RecordSeparator') ?? '')),
     mqtt,
@@ -139,6 +145,15 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     statsIntervalSeconds: integer('StatsIntervalSeconds'),
     logLevel: text('LogLevel') as LogLevel,
   };
+}
+
+/** The least `MemorySize` that gives the queues their minimum budget without overrunning it. */
+export const MIN_MEMORY_SIZE_KB = Math.ceil(
+  (RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET / QUEUE_SHARE_OF_FREE_MEMORY) / 1024,
+);
+
+function queueShare(memorySizeKb: number): number {
+  return Math.floor((memorySizeKb * 1024 - RUNTIME_RESERVE_BYTES) * QUEUE_SHARE_OF_FREE_MEMORY);
 }
 
 /** On Greengrass the recipe passes the component's work folder, which survives restarts and updates. */

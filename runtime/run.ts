@@ -1,5 +1,5 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
-import { ConnectorConfig, MIN_QUEUE_BYTE_BUDGET, RUNTIME_RESERVE_BYTES } from './config';
+import { ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
 import { Connector, ConnectorStats } from './connector';
 import { DiskRecordStore, storedStreamArns } from './disk-record-store';
 import { FirehoseSender } from './firehose-sender';
@@ -64,7 +64,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   if (config.memorySizeTooSmall) {
     logger.warn(
       `MemorySize ${config.memorySizeKb} KB is less than the connector needs with a full queue; give it at least ` +
-        `${(RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET) / 1024} KB. Queued records are limited to ` +
+        `${MIN_MEMORY_SIZE_KB} KB. Queued records are limited to ` +
         `${MIN_QUEUE_BYTE_BUDGET / 1024 / 1024} MiB, and the process may use more memory than MemorySize.`,
     );
   }

@@ -35,6 +35,9 @@ export interface StreamDispatcherOptions {
 
 export type QueueFullPolicy = 'reject' | 'dropOldest';
 
+/** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
+const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
+
 /** Ready records beyond which intake waits for a free send slot (four full batches). */
 const INTAKE_HOLD_BACKLOG = 2000;
 /** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
@@ -74,6 +77,7 @@ export class StreamDispatcher {
   private idleWaiters: (() => void)[] = [];
   private slotWaiters: (() => void)[] = [];
   private holdExpired = false;
+  private inFlightBytes = 0;
 
   constructor(private readonly options: StreamDispatcherOptions) {
     this.now = options.now ?? Date.now;
@@ -272,7 +276,11 @@ export class StreamDispatcher {
         store.readyCount >= FirehoseLimits.maxBatchRecords ||
         store.readyBytes >= FirehoseLimits.maxBatchBytes;
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
-      const batch = store.lease(FirehoseLimits.maxBatchRecords, FirehoseLimits.maxBatchBytes);
+      // Each call holds its records two or three times over while the SDK encodes them (base64, JSON, body).
+      const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
+      if (this.inFlight.size > 0 && room < Math.min(store.readyBytes, FirehoseLimits.maxBatchBytes)) break;
+      const batch = store.lease(FirehoseLimits.maxBatchRecords, Math.min(FirehoseLimits.maxBatchBytes, room));
+      this.inFlightBytes += batchBytes(batch);
       this.inFlight.add(batch);
       void this.send(batch);
     }
@@ -284,6 +292,7 @@ export class StreamDispatcher {
     this.stats.calls++;
     const outcomes = await sender.send(stream, batch);
     if (!this.inFlight.delete(batch)) return; // abandoned by close()
+    this.inFlightBytes -= batchBytes(batch);
 
     const statuses: StatusEntry[] = [];
     const ended: QueuedRecord[] = [];
@@ -383,4 +392,8 @@ export class StreamDispatcher {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function batchBytes(batch: readonly QueuedRecord[]): number {
+  return batch.reduce((total, record) => total + record.data.length, 0);
 }

@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, MIN_QUEUE_BYTE_BUDGET, RUNTIME_RESERVE_BYTES } from '../../runtime/config';
+import {
+  ConfigError,
+  loadConfig,
+  MIN_QUEUE_BYTE_BUDGET,
+  QUEUE_SHARE_OF_FREE_MEMORY,
+  RUNTIME_RESERVE_BYTES,
+} from '../../runtime/config';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 
@@ -51,7 +57,9 @@ describe('loadConfig', () => {
 
     expect(config.deliveryStreamQueueSize).toBe(2000);
     expect(config.publishIntervalSeconds).toBe(0);
-    expect(config.queueByteBudget).toBe(131072 * 1024 - RUNTIME_RESERVE_BYTES);
+    expect(config.queueByteBudget).toBe(
+      Math.floor((131072 * 1024 - RUNTIME_RESERVE_BYTES) * QUEUE_SHARE_OF_FREE_MEMORY),
+    );
     expect(config.memorySizeTooSmall).toBe(false);
   });
 

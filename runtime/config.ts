@@ -23,7 +23,7 @@ export const RUNTIME_RESERVE_BYTES = 112 * 1024 * 1024;
  * Share of what is left after the reserve that queued records may take: the process's resident size grows by
  * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`.
  */
-export const QUEUE_SHARE_OF_FREE_MEMORY = 0.7;
+export const QUEUE_SHARE_OF_FREE_MEMORY = 0.6;
 
 /** The least the queues get, so that a `MemorySize` below what Node.js needs still leaves a working connector. */
 export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;

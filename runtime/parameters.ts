@@ -71,7 +71,7 @@ export const PARAMETERS = {
     max: 16_777_216,
     unit: 'KB',
     description:
-      'Memory the connector may use, in KB. Queued payload bytes are bounded by what is left after the runtime itself.',
+      'Memory the connector may use, in KB; bounds the memory queues. Give it at least 131072: Node.js alone takes about 76 MiB, so the v1 default 65535 leaves the queues only their 8 MiB minimum.',
   },
   PublishInterval: {
     kind: 'integer',

@@ -38,8 +38,9 @@ export type QueueFullPolicy = 'reject' | 'dropOldest';
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
 
-/** Ready records beyond which intake waits for a free send slot (four full batches). */
-const INTAKE_HOLD_BACKLOG = 2000;
+/** Ready records, or bytes, beyond which intake waits for a free send slot (four full batches). */
+const INTAKE_HOLD_BACKLOG = 4 * FirehoseLimits.maxBatchRecords;
+const INTAKE_HOLD_BACKLOG_BYTES = 4 * FirehoseLimits.maxBatchBytes;
 /** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
 const MAX_INTAKE_HOLD_MS = 5000;
 
@@ -236,11 +237,12 @@ export class StreamDispatcher {
    * when queues must fill to their bound, and never for long, since the MQTT connection waits meanwhile.
    */
   private async keepUpWithSending(): Promise<void> {
+    const { store } = this.options;
     while (
       !this.holdExpired &&
-      this.inFlight.size >= this.maxInFlight &&
-      this.options.store.readyCount >= INTAKE_HOLD_BACKLOG &&
-      !this.backoffTimer
+      !this.backoffTimer &&
+      !this.canSendMore() &&
+      (store.readyCount >= INTAKE_HOLD_BACKLOG || store.readyBytes >= INTAKE_HOLD_BACKLOG_BYTES)
     ) {
       const slotFreed = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), MAX_INTAKE_HOLD_MS);
@@ -271,20 +273,30 @@ export class StreamDispatcher {
   private pump(): void {
     const { store, publishIntervalMs } = this.options;
     if (this.backoffTimer) return;
-    while (this.inFlight.size < this.maxInFlight && store.readyCount > 0) {
+    while (store.readyCount > 0) {
       const fullBatch =
         store.readyCount >= FirehoseLimits.maxBatchRecords ||
         store.readyBytes >= FirehoseLimits.maxBatchBytes;
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
-      // Each call holds its records two or three times over while the SDK encodes them (base64, JSON, body).
+      if (!this.canSendMore()) break;
       const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
-      if (this.inFlight.size > 0 && room < Math.min(store.readyBytes, FirehoseLimits.maxBatchBytes)) break;
       const batch = store.lease(FirehoseLimits.maxBatchRecords, Math.min(FirehoseLimits.maxBatchBytes, room));
       this.inFlightBytes += batchBytes(batch);
       this.inFlight.add(batch);
       void this.send(batch);
     }
     if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  /**
+   * Whether another call may start: up to `maxInFlight` calls and one full batch of bytes at once, since each call
+   * holds its records two or three times over while the SDK encodes them (base64, JSON, body).
+   */
+  private canSendMore(): boolean {
+    if (this.inFlight.size === 0) return true;
+    if (this.inFlight.size >= this.maxInFlight) return false;
+    const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
+    return room >= Math.min(this.options.store.readyBytes, FirehoseLimits.maxBatchBytes);
   }
 
   private async send(batch: QueuedRecord[]): Promise<void> {

@@ -21,7 +21,8 @@ export const RUNTIME_RESERVE_BYTES = 112 * 1024 * 1024;
 
 /**
  * Share of what is left after the reserve that queued records may take: the process's resident size grows by
- * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`.
+ * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`;
+ * 0.6 leaves a margin for calls in flight and bursts.
  */
 export const QUEUE_SHARE_OF_FREE_MEMORY = 0.6;
 

@@ -232,8 +232,8 @@ export class StreamDispatcher {
   }
 
   /**
-   * Holds intake (and so the message's acknowledgement) while every send slot is busy and a backlog is ready, so
-   * that during a burst the broker keeps the messages rather than the connector's memory. Never during a backoff,
+   * Holds intake (and so the message's acknowledgement) while no call can start and a backlog is ready, so that
+   * during a burst the broker keeps the messages rather than the connector's memory. Never during a backoff,
    * when queues must fill to their bound, and never for long, since the MQTT connection waits meanwhile.
    */
   private async keepUpWithSending(): Promise<void> {

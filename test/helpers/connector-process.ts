@@ -20,9 +20,13 @@ export class ConnectorProcess {
   private readonly exited: Promise<number | null>;
 
   private constructor(private readonly child: ChildProcess) {
+    let partialLine = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
-      for (const line of chunk.split('\n')) {
+      // A chunk may end mid-line: keep the tail until the rest of its line arrives.
+      const lines = (partialLine + chunk).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) {
         if (line.startsWith('{')) this.logs.push(JSON.parse(line) as LogLine);
       }
     });

@@ -6,7 +6,7 @@ import { MemoryBudget } from './memory-budget';
 import { MessageContext, parseMessage } from './messages';
 import { MemoryRecordStore, RecordStore } from './record-store';
 import { ConnectorErrorCode, failStatus, StatusEntry } from './status';
-import { StreamDispatcher, StreamStats } from './stream-dispatcher';
+import { StreamDispatcher, StreamSnapshot } from './stream-dispatcher';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;
@@ -29,7 +29,7 @@ export interface ConnectorStats {
   readonly retried: number;
   readonly queued: number;
   readonly calls: number;
-  readonly streams: readonly StreamStats[];
+  readonly streams: readonly StreamSnapshot[];
 }
 
 /**
@@ -40,7 +40,8 @@ export class Connector {
   private readonly dispatchers = new Map<string, StreamDispatcher>();
   private readonly budget: MemoryBudget;
   private readonly context: MessageContext;
-  private readonly intakeFailures = { invalid: 0 };
+  /** Messages refused before reaching a queue: invalid, or arriving during shutdown. */
+  private refusedAtIntake = 0;
   private ticker?: NodeJS.Timeout;
   private stopping = false;
 
@@ -74,7 +75,7 @@ export class Connector {
    */
   async handleMessage(topic: string, payload: Buffer): Promise<void> {
     if (this.stopping) {
-      this.intakeFailures.invalid++;
+      this.refusedAtIntake++;
       this.options.publishStatus([
         failStatus('', ConnectorErrorCode.ShuttingDown, 'The connector is stopping and takes no new records'),
       ]);
@@ -82,7 +83,7 @@ export class Connector {
     }
     const intake = parseMessage(topic, payload, this.context);
     if ('failure' in intake) {
-      this.intakeFailures.invalid++;
+      this.refusedAtIntake++;
       this.options.publishStatus([intake.failure]);
       return;
     }
@@ -108,20 +109,13 @@ export class Connector {
     return drained.every(Boolean);
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-
   stats(): ConnectorStats {
-    const streams = [...this.dispatchers.values()].map((dispatcher) => ({
-      ...dispatcher.stats,
-      queued: dispatcher.queued,
-    }));
-    const sum = (key: keyof Omit<StreamStats, 'stream'>) =>
+    const streams = [...this.dispatchers.values()].map((dispatcher) => dispatcher.stats);
+    const sum = (key: keyof Omit<StreamSnapshot, 'stream'>) =>
       streams.reduce((total, stream) => total + stream[key], 0);
     return {
       received: sum('received'),
-      rejected: sum('rejected') + this.intakeFailures.invalid,
+      rejected: sum('rejected') + this.refusedAtIntake,
       dropped: sum('dropped'),
       delivered: sum('delivered'),
       failed: sum('failed'),

@@ -23,11 +23,13 @@ export class MemoryBudget {
     return this._used;
   }
 
-  /** Reserves `bytes` and returns true, or returns false and reserves nothing when they do not fit. */
-  tryReserve(bytes: number): boolean {
-    if (this._used + bytes > this.limitBytes) return false;
+  fits(bytes: number): boolean {
+    return this._used + bytes <= this.limitBytes;
+  }
+
+  /** Takes `bytes` from the budget; callers check `fits` first. */
+  reserve(bytes: number): void {
     this._used += bytes;
-    return true;
   }
 
   free(bytes: number): void {

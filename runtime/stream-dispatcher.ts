@@ -58,7 +58,11 @@ export interface StreamStats {
   /** Record sends that failed with a retryable error and went back to the queue. */
   retried: number;
   calls: number;
-  queued: number;
+}
+
+/** A stream's counters with the records it holds now. */
+export interface StreamSnapshot extends StreamStats {
+  readonly queued: number;
 }
 
 /**
@@ -66,7 +70,7 @@ export interface StreamStats {
  * full, retries what failed for a retryable reason after a backoff, and reports every record's end as a status.
  */
 export class StreamDispatcher {
-  readonly stats: StreamStats;
+  private readonly counters: StreamStats;
   private readonly now: () => number;
   private readonly maxInFlight: number;
   private readonly inFlight = new Set<QueuedRecord[]>();
@@ -83,7 +87,7 @@ export class StreamDispatcher {
   constructor(private readonly options: StreamDispatcherOptions) {
     this.now = options.now ?? Date.now;
     this.maxInFlight = options.maxInFlight ?? 4;
-    this.stats = {
+    this.counters = {
       stream: options.stream.arn,
       received: 0,
       rejected: 0,
@@ -92,12 +96,11 @@ export class StreamDispatcher {
       failed: 0,
       retried: 0,
       calls: 0,
-      queued: 0,
     };
   }
 
-  get queued(): number {
-    return this.options.store.count;
+  get stats(): StreamSnapshot {
+    return { ...this.counters, queued: this.options.store.count };
   }
 
   /** Queues a record, or returns the fail status that refuses it. Resolves once the store holds it. */
@@ -116,11 +119,11 @@ export class StreamDispatcher {
       const full = this.fullReason(record, memoryCost);
       if (!full) break;
       if (this.options.fullPolicy !== 'dropOldest' || !(await this.dropOldest())) {
-        this.stats.rejected++;
+        this.counters.rejected++;
         return failStatus(incoming.requestId, ConnectorErrorCode.QueueFull, `Record rejected: ${full}`);
       }
     }
-    budget.tryReserve(memoryCost);
+    budget.reserve(memoryCost);
     const stored = store.append(record);
     this.onRecordsReady();
     try {
@@ -128,7 +131,7 @@ export class StreamDispatcher {
     } catch (error) {
       // A disk that is full or gone: refuse the record with a status rather than crash the intake.
       budget.free(memoryCost);
-      this.stats.rejected++;
+      this.counters.rejected++;
       this.options.logger.error('Could not store a record', { stream: stream.name, ...describeError(error) });
       return failStatus(
         incoming.requestId,
@@ -136,7 +139,7 @@ export class StreamDispatcher {
         `Record rejected: the queue could not store it (${describeError(error).errorMessage})`,
       );
     }
-    this.stats.received++;
+    this.counters.received++;
     await this.keepUpWithSending();
     return undefined;
   }
@@ -188,7 +191,7 @@ export class StreamDispatcher {
           ),
           left,
         );
-        this.stats.failed += left.length;
+        this.counters.failed += left.length;
         await store.release(left);
       }
     }
@@ -207,7 +210,7 @@ export class StreamDispatcher {
     if (store.count >= queueSize) {
       return `the queue of ${stream.name} holds ${queueSize} records (DeliveryStreamQueueSize)`;
     }
-    if (budget.used + memoryCost > budget.limitBytes) {
+    if (!budget.fits(memoryCost)) {
       return `queued records use the memory that MemorySize allows (${budget.limitBytes} bytes for queues)`;
     }
     return undefined;
@@ -220,7 +223,7 @@ export class StreamDispatcher {
     const [oldest] = store.lease(1, Number.MAX_SAFE_INTEGER);
     await store.release([oldest]);
     if (!store.durable) budget.free(recordFootprint(oldest));
-    this.stats.dropped++;
+    this.counters.dropped++;
     this.options.report([
       failStatus(
         oldest.requestId,
@@ -301,7 +304,7 @@ export class StreamDispatcher {
 
   private async send(batch: QueuedRecord[]): Promise<void> {
     const { sender, stream, store, logger } = this.options;
-    this.stats.calls++;
+    this.counters.calls++;
     const outcomes = await sender.send(stream, batch);
     if (!this.inFlight.delete(batch)) return; // abandoned by close()
     this.inFlightBytes -= batchBytes(batch);
@@ -316,14 +319,14 @@ export class StreamDispatcher {
       if (outcome.ok) {
         statuses.push(successStatus(record.requestId, outcome.recordId));
         ended.push(record);
-        this.stats.delivered++;
+        this.counters.delivered++;
         return;
       }
       if (outcome.retryable) throttled = true;
       const exhausted = this.exhaustedReason(record);
       if (outcome.retryable && !exhausted) {
         retry.push(record);
-        this.stats.retried++;
+        this.counters.retried++;
         return;
       }
       statuses.push(
@@ -334,7 +337,7 @@ export class StreamDispatcher {
         ),
       );
       ended.push(record);
-      this.stats.failed++;
+      this.counters.failed++;
     });
 
     if (throttled) {
@@ -355,7 +358,6 @@ export class StreamDispatcher {
 
     this.finish(statuses, ended);
     await Promise.all([store.release(ended), store.requeue(retry)]);
-    this.stats.queued = store.count;
     this.pump();
     this.notifySlotFree();
     if (this.isIdle()) this.notifyIdle();

@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import {
+  accepts,
   connectRecordingClient,
   findMosquitto,
   startTestBroker,
@@ -12,17 +12,6 @@ const kinds: TestBrokerKind[] =
   findMosquitto() !== undefined || process.env.TEST_BROKER === 'mosquitto'
     ? ['mosquitto', 'embedded']
     : ['embedded'];
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe.each(kinds)('startTestBroker with kind %s', (kind) => {
   let broker: TestBroker;

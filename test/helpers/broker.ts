@@ -241,7 +241,8 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`its port did not accept connections within ${STARTUP_TIMEOUT_MS} ms`);
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

@@ -2,8 +2,6 @@ import type { DeliveryStreamTarget } from '../../runtime/delivery-stream-arn';
 import type { RecordOutcome, RecordSender } from '../../runtime/firehose-sender';
 import type { QueuedRecord } from '../../runtime/record-store';
 
-export { sleep, waitFor } from './wait';
-
 export interface SentCall {
   readonly stream: string;
   readonly data: string[];

@@ -4,7 +4,8 @@ import { MemoryBudget } from '../../runtime/memory-budget';
 import { MemoryRecordStore } from '../../runtime/record-store';
 import type { StatusEntry } from '../../runtime/status';
 import { StreamDispatcher, StreamDispatcherOptions } from '../../runtime/stream-dispatcher';
-import { FakeSender, permanent, retryable, sleep, waitFor } from '../helpers/fake-sender';
+import { FakeSender, permanent, retryable } from '../helpers/fake-sender';
+import { sleep, waitFor } from '../helpers/wait';
 
 const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { LocalFirehoseEndpoint } from '../runtime/local/firehose-endpoint';
 import { Topics } from '../runtime/messages';
+import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 import type { StatusEntry } from '../runtime/status';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
 import { BenchChild } from './child';
@@ -151,7 +152,7 @@ export function spawnConnector(launch: ConnectorLaunch): BenchChild {
   );
   const child = BenchChild.spawn(
     'connector',
-    [...(launch.nodeArgs ?? []), launch.bundle, '--config', configFile],
+    [...CONNECTOR_NODE_OPTIONS, ...(launch.nodeArgs ?? []), launch.bundle, '--config', configFile],
     {
       PATH: process.env.PATH,
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',

@@ -13,6 +13,7 @@ import {
   ParameterName,
   PARAMETERS,
 } from '../runtime/parameters';
+import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 
 /** Default component name; `aws.greengrass.*` names are reserved for AWS. */
 export const DEFAULT_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
@@ -178,7 +179,7 @@ export function runScript(componentName: string, artifactFileName: string): stri
     ...parametersWithoutDefault().map(
       (name) => `case "\${${name}-}" in "{configuration"*) unset ${name} ;; esac`,
     ),
-    `exec node "{artifacts:path}/${artifactFileName}"`,
+    `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/${artifactFileName}"`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
 
 /** The bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
 export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');
@@ -51,7 +52,7 @@ export class ConnectorProcess {
     writeFileSync(configFile, JSON.stringify({ StatsIntervalSeconds: 0, ...parameters }));
     const child = spawn(
       process.execPath,
-      [CONNECTOR_BUNDLE, '--config', configFile, ...(options.args ?? [])],
+      [...CONNECTOR_NODE_OPTIONS, CONNECTOR_BUNDLE, '--config', configFile, ...(options.args ?? [])],
       {
         env: {
           PATH: process.env.PATH,
@@ -73,7 +74,7 @@ export class ConnectorProcess {
     args: string[],
     env: NodeJS.ProcessEnv = {},
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [CONNECTOR_BUNDLE, ...args], {
+    const child = spawn(process.execPath, [...CONNECTOR_NODE_OPTIONS, CONNECTOR_BUNDLE, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -161,7 +161,7 @@ describe('component version', () => {
     expect(objectKey).toMatch(/^[0-9a-f]{64}\.js$/);
     const manifest = recipeOf(template).Manifests[0];
     expect(manifest.Artifacts[0].URI).toBe(`s3://${ASSET_BUCKET}/${objectKey}`);
-    expect(manifest.Lifecycle.Run.Script).toContain(`exec node "{artifacts:path}/${objectKey}"`);
+    expect(manifest.Lifecycle.Run.Script).toContain(`"{artifacts:path}/${objectKey}"`);
   });
 
   test('passes every parameter to the runtime through Setenv and checks Node.js first', () => {

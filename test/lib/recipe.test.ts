@@ -9,6 +9,7 @@ import {
   parametersWithoutDefault,
   runScript,
 } from '../../lib/recipe';
+import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
 import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
@@ -84,7 +85,9 @@ describe('buildRecipe', () => {
 
     // Assess
     expect(run.RequiresPrivilege).toBe(false);
-    expect(run.Script.trimEnd().split('\n').pop()).toBe('exec node "{artifacts:path}/firehose-connector.js"');
+    expect(run.Script.trimEnd().split('\n').pop()).toBe(
+      `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/firehose-connector.js"`,
+    );
   });
 
   test('declares no IPC access control', () => {
@@ -108,7 +111,7 @@ describe('buildRecipe', () => {
     expect(result.ComponentConfiguration.DefaultConfiguration.DefaultDeliveryStreamArn).toBe(
       '${Token[TOKEN.1]}',
     );
-    expect(result.Manifests[0].Lifecycle.Run.Script).toContain('exec node "{artifacts:path}/abc123.js"');
+    expect(result.Manifests[0].Lifecycle.Run.Script).toContain('"{artifacts:path}/abc123.js"');
   });
 });
 

@@ -111,6 +111,9 @@ export class FirehoseSender implements RecordSender {
         region,
         credentials: this.options.credentials,
         maxAttempts: this.options.sdkMaxAttempts ?? 3,
+        // Resolve the middleware stack once per command type instead of on every call: about a tenth of the CPU of
+        // a one-record call. Safe because nothing changes the stack after the client is made.
+        cacheMiddleware: true,
         requestHandler: {
           requestTimeout: this.options.requestTimeoutMs,
           connectionTimeout: Math.min(this.options.requestTimeoutMs, 10_000),

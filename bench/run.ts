@@ -47,10 +47,11 @@
  *   BENCH_BACKLOG=50000 BENCH_ROUNDS=1 npx tsx bench/run.ts --scenarios ceiling,connector
  */
 import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 import {
   measureConnectorLatency,
   measureEndpointRoundTrip,
@@ -356,6 +357,14 @@ function buildRows(results: Results, options: Options): Row[] {
         'CPU per message, connector / ceiling (median rounds; less sensitive to other load on the machine)',
       value: `${(cpu(results.connector) / cpu(results.ceiling)).toFixed(2)}`,
     });
+    const cores = (use: DrainResult['cpu']): string =>
+      `mosquitto ${use.broker?.toFixed(2) ?? 'unknown'}, benchmark process ${use.bench.toFixed(2)}`;
+    rows.push({
+      figure: `Cores busy during the best rounds (of ${availableParallelism()}); the benchmark process runs the endpoint and the status subscriber`,
+      value:
+        `ceiling: subscriber ${ceiling.cpu.subject.toFixed(2)}, ${cores(ceiling.cpu)}; ` +
+        `connector: connector ${connector.cpu.subject.toFixed(2)}, ${cores(connector.cpu)}`,
+    });
   }
   const variant = (figure: string, result: DrainResult | undefined, size: number): void => {
     if (!result) return;
@@ -502,7 +511,10 @@ function configurationNotes(options: Options): string[] {
   if (options.bundle !== resolve(REPOSITORY_ROOT, 'dist', 'firehose-connector.js')) {
     notes.push(`Connector bundle: ${options.bundle}`);
   }
-  if (options.nodeArgs.length > 0) notes.push(`Connector Node.js options: ${options.nodeArgs.join(' ')}`);
+  notes.push(
+    `Connector Node.js options: ${CONNECTOR_NODE_OPTIONS.join(' ')} (runtime/node-options.ts, as the component ` +
+      `runs it)${options.nodeArgs.length > 0 ? `, then ${options.nodeArgs.join(' ')}` : ''}`,
+  );
   return notes;
 }
 

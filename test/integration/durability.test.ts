@@ -200,8 +200,15 @@ describe('the disk queue', () => {
     // Prepare: records stored while Firehose is down, then the connector killed and its last file cut short.
     endpoint.failCalls({ count: Infinity });
     const clientId = `truncate-${Date.now()}`;
-    const first = await diskConnector(clientId, { PublishInterval: 900 });
+    const first = await diskConnector(clientId, { PublishInterval: 900, StatsIntervalSeconds: 1 });
     for (let index = 0; index < 100; index++) await publisher.publishJson({ request: { data: `r${index}` } });
+    // The broker acknowledges the publisher before the connector has the messages; on a loaded machine too few may
+    // be on disk yet to fill a segment worth cutting.
+    await waitFor(
+      () => first.logs.some((line) => line.message === 'stats' && Number(line.queued) >= 100),
+      15_000,
+      'all 100 records queued on disk',
+    );
     await first.stop('SIGKILL');
     running.pop();
     const segments = listFiles(queueDirectory).filter((file) => statSync(file).size > 1000);

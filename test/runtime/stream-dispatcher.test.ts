@@ -9,6 +9,14 @@ import { sleep, waitFor } from '../helpers/wait';
 
 const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
 
+// Closed after each test: a dispatcher left retrying against a failing sender re-arms its backoff timer forever
+// and keeps the Jest worker from exiting.
+const dispatchers: StreamDispatcher[] = [];
+
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((dispatcher) => dispatcher.close()));
+});
+
 function setup(overrides: Partial<StreamDispatcherOptions> = {}) {
   const sender = new FakeSender();
   const statuses: StatusEntry[] = [];
@@ -26,6 +34,7 @@ function setup(overrides: Partial<StreamDispatcherOptions> = {}) {
     backoff: { baseMs: 40, maxMs: 200 },
     ...overrides,
   });
+  dispatchers.push(dispatcher);
   const enqueue = (count: number, size = 10, prefix = 'r') =>
     Promise.all(
       Array.from({ length: count }, (_, index) =>

@@ -11,6 +11,7 @@ import {
   ParameterDefinition,
   ParameterName,
   PARAMETERS,
+  RECOMMENDED_MEMORY_SIZE_KB,
 } from '../runtime/parameters';
 import { DEFAULT_COMPONENT_NAME } from './recipe';
 
@@ -38,7 +39,7 @@ export const DEFAULT_STATUS_BRIDGE_VERSION = '2.3.2';
  * one. The shared default, 65535, is the v1 connector's; an idle connector process already has a resident size of
  * about 75 MiB on Node.js 20 (see the README's Memory section), so a 64 MiB limit would get it killed.
  */
-export const DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB = 131072;
+export const DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB = RECOMMENDED_MEMORY_SIZE_KB;
 
 /** Connector parameters a deployment may set; the stream ARN always comes from this stack. */
 export const DEPLOYMENT_PARAMETER_NAMES = PARAMETER_NAMES.filter(

@@ -47,6 +47,11 @@ export interface ChoiceParameter extends ParameterBase {
 
 export type ParameterDefinition = IntegerParameter | StringParameter | ChoiceParameter;
 
+/**
+ * The MemorySize (KB) to run with: what the CDK deployment and the local mode use unless told otherwise. The
+ * parameter's default stays the v1 connector's 65535, which is below what an idle Node.js process needs.
+ */
+export const RECOMMENDED_MEMORY_SIZE_KB = 131072;
 export const PARAMETERS = {
   DefaultDeliveryStreamArn: {
     kind: 'string',

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
+import { RECOMMENDED_MEMORY_SIZE_KB } from '../parameters';
 import { createLogger } from '../logger';
 import { Topics } from '../messages';
 import { runConnector, RunningConnector } from '../run';
@@ -50,6 +51,7 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
     fallbacks: {
       DefaultDeliveryStreamArn: LOCAL_DELIVERY_STREAM_ARN,
       PublishInterval: 1,
+      MemorySize: RECOMMENDED_MEMORY_SIZE_KB,
       LogLevel: 'warn',
       StatsIntervalSeconds: 0,
     },

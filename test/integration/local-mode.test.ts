@@ -15,7 +15,7 @@ function filesUnder(folder: string): string[] {
 }
 
 describe('the local mode (npm start)', () => {
-  it('runs with no broker and no AWS account, and writes a published message to an S3-style file', async () => {
+  it('runs with no broker and no AWS account, without warnings, and writes a published message to an S3-style file', async () => {
     // Prepare
     const cwd = mkdtempSync(join(tmpdir(), 'local-mode-'));
     const child = spawn(process.execPath, [CONNECTOR_BUNDLE, '--local'], {
@@ -23,7 +23,9 @@ describe('the local mode (npm start)', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
+    let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     try {
       await waitFor(() => BROKER_LINE.test(stdout), 10_000, 'the broker address on stdout');
       const brokerUrl = BROKER_LINE.exec(stdout)![1];
@@ -42,6 +44,9 @@ describe('the local mode (npm start)', () => {
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/local-firehose\/local-stream\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/local-stream-/);
       expect(readFileSync(files[0], 'utf8')).toBe('Message from Firehose Connector Test');
+      // A newcomer's first run logs no warning of the connector's: the local mode runs with the recommended
+      // MemorySize. (Node.js's own deprecation notices, such as the AWS SDK's about Node.js 20, may still appear.)
+      expect(stderr).not.toMatch(/"level":"(warn|error)"/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((exited) => child.once('exit', exited));

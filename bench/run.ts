@@ -2,8 +2,8 @@
  * `npm run bench`: the connector's throughput, latency, memory and Firehose efficiency, measured against a real
  * mosquitto and the local Firehose endpoint (both started here, on free ports of 127.0.0.1, and stopped at the end),
  * with the real connector bundle in its own process, started with the Node.js options the component uses
- * (runtime/node-options.ts). Prints a Markdown table with the targets and PASS/FAIL, and
- * writes it to bench/RESULTS.md after a full run.
+ * (runtime/node-options.ts). Prints a Markdown table with the targets and PASS/FAIL, and writes it to
+ * bench/RESULTS.md after a full run.
  *
  * Scenarios (`--scenarios`, comma-separated; all by default):
  *   ceiling    bench/bare-subscriber.ts, an MQTT.js subscriber process that only JSON.parses, draining a QoS 1

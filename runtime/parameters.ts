@@ -52,6 +52,7 @@ export type ParameterDefinition = IntegerParameter | StringParameter | ChoicePar
  * parameter's default stays the v1 connector's 65535, which is below what an idle Node.js process needs.
  */
 export const RECOMMENDED_MEMORY_SIZE_KB = 131072;
+
 export const PARAMETERS = {
   DefaultDeliveryStreamArn: {
     kind: 'string',

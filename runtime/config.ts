@@ -33,6 +33,7 @@ export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;
 export interface ConnectorConfig {
   readonly defaultDeliveryStream: DeliveryStreamTarget;
   readonly deliveryStreamQueueSize: number;
+  readonly maxDeliveryStreams: number;
   readonly memorySizeKb: number;
   /**
    * Bytes all in-memory queues together may hold: a share of `MemorySize` less the runtime's own reserve, and never
@@ -126,6 +127,7 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
   return {
     defaultDeliveryStream,
     deliveryStreamQueueSize: integer('DeliveryStreamQueueSize'),
+    maxDeliveryStreams: integer('MaxDeliveryStreams'),
     memorySizeKb,
     queueByteBudget: Math.max(MIN_QUEUE_BYTE_BUDGET, queueShare(memorySizeKb)),
     memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,

@@ -18,7 +18,10 @@ export interface RecordSender {
 }
 
 export interface FirehoseSenderOptions {
-  /** Time allowed for one HTTP call before it is abandoned (and the SDK, then the queue, retries it). */
+  /**
+   * Time allowed for one call, the SDK's own attempts and their backoff included: a call still unanswered then is
+   * abandoned (AbortError) and its records go back to the queue.
+   */
   readonly requestTimeoutMs: number;
   /** Attempts the SDK's standard retry strategy makes per call. @default 3 */
   readonly sdkMaxAttempts?: number;
@@ -27,11 +30,12 @@ export interface FirehoseSenderOptions {
 }
 
 /**
- * Per-record error codes that mean "try again later". Firehose reports throttling per record as
- * ServiceUnavailableException ("Slow down.").
+ * Error codes (per record, or the name of a call's error) that mean "try again later". Firehose reports throttling
+ * per record as ServiceUnavailableException ("Slow down."); the SDK names transport failures TimeoutError and
+ * AbortError, and credential trouble (the token exchange service not up yet) CredentialsProviderError.
  * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
  */
-const RETRYABLE_CODES = new Set([
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ServiceUnavailableException',
   'InternalFailure',
   'InternalFailureException',
@@ -48,7 +52,8 @@ const RETRYABLE_CODES = new Set([
   'CredentialsProviderError',
 ]);
 
-const NETWORK_ERROR_CODES = new Set([
+/** Node.js system error codes of a call that never got an answer. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -58,6 +63,7 @@ const NETWORK_ERROR_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /**
@@ -72,10 +78,13 @@ export class FirehoseSender implements RecordSender {
 
   async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
     const client = this.clientFor(stream.region);
+    // Bounds the whole call: the SDK's request timeout applies to each of its attempts only.
+    const options = { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) };
     try {
       if (records.length === 1) {
         const response = await client.send(
           new PutRecordCommand({ DeliveryStreamName: stream.name, Record: { Data: records[0].data } }),
+          options,
         );
         return [{ ok: true, recordId: response.RecordId ?? '' }];
       }
@@ -84,6 +93,7 @@ export class FirehoseSender implements RecordSender {
           DeliveryStreamName: stream.name,
           Records: records.map((record) => ({ Data: record.data })),
         }),
+        options,
       );
       const results = response.RequestResponses ?? [];
       return records.map((_, index): RecordOutcome => {
@@ -102,6 +112,16 @@ export class FirehoseSender implements RecordSender {
   destroy(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
+  }
+
+  /** Lets go of the clients (and their connections) of regions no stream in `streams` is in. */
+  retainRegionsOf(streams: readonly DeliveryStreamTarget[]): void {
+    const used = new Set(streams.map((stream) => stream.region));
+    for (const [region, client] of this.clients) {
+      if (used.has(region)) continue;
+      client.destroy();
+      this.clients.delete(region);
+    }
   }
 
   private clientFor(region: string): FirehoseClient {
@@ -127,7 +147,11 @@ export class FirehoseSender implements RecordSender {
   }
 }
 
-/** Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are. */
+/**
+ * Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are.
+ * Anything else is not, an error without an HTTP status included: a `TypeError` is a bug to report, not a reason
+ * to send the same records again for a day.
+ */
 export function classifyError(error: unknown): RecordOutcome & { ok: false } {
   const details = error as {
     name?: string;
@@ -144,8 +168,6 @@ export function classifyError(error: unknown): RecordOutcome & { ok: false } {
     (details?.code !== undefined && NETWORK_ERROR_CODES.has(details.code)) ||
     details?.$retryable !== undefined ||
     status === 429 ||
-    (status !== undefined && status >= 500) ||
-    // No HTTP status at all: the call never got an answer (network), not a refusal by the service.
-    status === undefined;
+    (status !== undefined && status >= 500);
   return { ok: false, code, message, retryable };
 }

@@ -79,6 +79,15 @@ export const PARAMETERS = {
     description:
       'Memory the connector may use, in KB; bounds the memory queues. Give it at least 131072: Node.js alone takes about 76 MiB, so the v1 default 65535 leaves the queues only their 8 MiB minimum.',
   },
+  MaxDeliveryStreams: {
+    kind: 'integer',
+    default: 16,
+    min: 1,
+    max: 1000,
+    unit: 'streams',
+    description:
+      'Most delivery streams served at once, the default one included. A message naming another stream while every one served holds records gets a TooManyDeliveryStreams status; a stream with nothing queued is released after 10 s or when its place is needed.',
+  },
   PublishInterval: {
     kind: 'integer',
     default: 10,

@@ -50,12 +50,14 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
           })
       : undefined,
     storedStreams: onDisk ? storedStreamArns(queue.directory) : [],
+    onStreamsReleased: (served) => sender.retainRegionsOf(served),
   });
 
   logger.info('Starting the Firehose connector', {
     defaultDeliveryStream: config.defaultDeliveryStream.arn,
     publishIntervalSeconds: config.publishIntervalSeconds,
     deliveryStreamQueueSize: config.deliveryStreamQueueSize,
+    maxDeliveryStreams: config.maxDeliveryStreams,
     queueStore: queue.store,
     queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
@@ -70,7 +72,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   }
   const transport = MqttTransport.open(
     config.mqtt,
-    (topic, payload) => connector.handleMessage(topic, payload),
+    (topic, payload, messageBytes) => connector.handleMessage(topic, payload, messageBytes),
     logger,
   );
   mqttLink.transport = transport;

@@ -6,6 +6,7 @@ import { describeError, Logger } from './logger';
 import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
 import type { QueuedRecord, RecordStore } from './record-store';
+import { SendBudget } from './send-budget';
 import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry, successStatus } from './status';
 
 export interface StreamDispatcherOptions {
@@ -13,6 +14,8 @@ export interface StreamDispatcherOptions {
   readonly store: RecordStore;
   /** Shared by every stream: queued bytes of all streams together stay under it. */
   readonly budget: MemoryBudget;
+  /** Shared by every stream: calls and bytes in flight of all streams together. @default one for this stream */
+  readonly sendBudget?: SendBudget;
   readonly sender: RecordSender;
   /** Receives the status entries of every record that reached an end. */
   readonly report: (entries: StatusEntry[]) => void;
@@ -83,10 +86,14 @@ export class StreamDispatcher {
   private slotWaiters: (() => void)[] = [];
   private holdExpired = false;
   private inFlightBytes = 0;
+  private readonly sendBudget: SendBudget;
+  /** Registered with the send budget while this stream waits for room; wakes the pump. */
+  private readonly onSendRoom = (): void => this.pump();
 
   constructor(private readonly options: StreamDispatcherOptions) {
     this.now = options.now ?? Date.now;
     this.maxInFlight = options.maxInFlight ?? 4;
+    this.sendBudget = options.sendBudget ?? new SendBudget();
     this.counters = {
       stream: options.stream.arn,
       received: 0,
@@ -101,6 +108,11 @@ export class StreamDispatcher {
 
   get stats(): StreamSnapshot {
     return { ...this.counters, queued: this.options.store.count };
+  }
+
+  /** Nothing queued and no call in flight: the stream may be released. */
+  get isIdle(): boolean {
+    return this.inFlight.size === 0 && this.options.store.count === 0;
   }
 
   /** Queues a record, or returns the fail status that refuses it. Resolves once the store holds it. */
@@ -154,8 +166,13 @@ export class StreamDispatcher {
   /** Sends everything left, ignoring the interval, and resolves when nothing is queued or the deadline passes. */
   async drain(deadline: number): Promise<boolean> {
     this.draining = true;
+    // Records waiting out a backoff get one last attempt rather than failing unsent.
+    if (this.backoffTimer) {
+      clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
     this.flush();
-    if (this.isIdle()) return true;
+    if (this.isIdle) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
@@ -173,6 +190,8 @@ export class StreamDispatcher {
   async close(): Promise<void> {
     const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
+    this.sendBudget.forget(this.onSendRoom);
+    for (const batch of this.inFlight) this.sendBudget.give(batchBytes(batch));
     this.notifySlotFree();
     this.draining = false;
     const abandoned = [...this.inFlight].flat();
@@ -282,9 +301,11 @@ export class StreamDispatcher {
         store.readyBytes >= FirehoseLimits.maxBatchBytes;
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
       if (!this.canSendMore()) break;
-      const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
+      const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
       const batch = store.lease(FirehoseLimits.maxBatchRecords, Math.min(FirehoseLimits.maxBatchBytes, room));
-      this.inFlightBytes += batchBytes(batch);
+      const bytes = batchBytes(batch);
+      this.inFlightBytes += bytes;
+      this.sendBudget.take(bytes);
       this.inFlight.add(batch);
       void this.send(batch);
     }
@@ -296,10 +317,17 @@ export class StreamDispatcher {
    * holds its records two or three times over while the SDK encodes them (base64, JSON, body).
    */
   private canSendMore(): boolean {
+    const wanted = Math.min(this.options.store.readyBytes, FirehoseLimits.maxBatchBytes);
+    // Room for at least one record of any size, so that a lease (always one record or more) stays in the budget.
+    if (this.sendBudget.room() < Math.max(1, Math.min(wanted, FirehoseLimits.maxRecordBytes))) {
+      // Other streams hold the calls in flight: send when one of them ends.
+      this.sendBudget.whenRoom(this.onSendRoom);
+      return false;
+    }
     if (this.inFlight.size === 0) return true;
     if (this.inFlight.size >= this.maxInFlight) return false;
     const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
-    return room >= Math.min(this.options.store.readyBytes, FirehoseLimits.maxBatchBytes);
+    return room >= wanted;
   }
 
   private async send(batch: QueuedRecord[]): Promise<void> {
@@ -308,6 +336,7 @@ export class StreamDispatcher {
     const outcomes = await sender.send(stream, batch);
     if (!this.inFlight.delete(batch)) return; // abandoned by close()
     this.inFlightBytes -= batchBytes(batch);
+    this.sendBudget.give(batchBytes(batch));
 
     const statuses: StatusEntry[] = [];
     const ended: QueuedRecord[] = [];
@@ -360,7 +389,7 @@ export class StreamDispatcher {
     await Promise.all([store.release(ended), store.requeue(retry)]);
     this.pump();
     this.notifySlotFree();
-    if (this.isIdle()) this.notifyIdle();
+    if (this.isIdle) this.notifyIdle();
   }
 
   private finish(statuses: StatusEntry[], ended: readonly QueuedRecord[]): void {
@@ -388,10 +417,6 @@ export class StreamDispatcher {
       if (this.options.publishIntervalMs === 0) this.flushRequested = true;
       this.pump();
     }, delayMs);
-  }
-
-  private isIdle(): boolean {
-    return this.inFlight.size === 0 && this.options.store.count === 0;
   }
 
   private notifySlotFree(): void {

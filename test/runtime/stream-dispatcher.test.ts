@@ -308,4 +308,22 @@ describe('StreamDispatcher', () => {
     expect(acceptedWhileBusy).toBe(false);
     expect(accepted).toBe(true);
   });
+
+  it('gives records waiting out a backoff one last attempt when draining, rather than failing them unsent', async () => {
+    // Prepare: the first call is throttled, and the backoff is a minute long.
+    const { sender, dispatcher, statuses, enqueue } = setup({
+      publishIntervalMs: 0,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    sender.respond = (_, callIndex) => (callIndex === 0 ? retryable() : { ok: true, recordId: 'later' });
+    await enqueue(1);
+    await waitFor(() => sender.calls.length === 1);
+
+    // Act
+    const drained = await dispatcher.drain(Date.now() + 5000);
+
+    // Assess
+    expect(drained).toBe(true);
+    expect(statuses).toEqual([{ firehose_record_id: 'later', id: 'r0', status: 'success' }]);
+  });
 });

@@ -193,7 +193,8 @@ export const PARAMETERS = {
     min: 1,
     max: 300,
     unit: 'seconds',
-    description: 'Time allowed for one Firehose call before it is abandoned and retried.',
+    description:
+      "Time allowed for one Firehose call, the SDK's own attempts (3) and their backoff included, before it is abandoned and its records retried.",
   },
   ShutdownTimeoutSeconds: {
     kind: 'integer',

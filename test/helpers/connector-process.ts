@@ -46,24 +46,33 @@ export class ConnectorProcess {
       env?: NodeJS.ProcessEnv;
       args?: string[];
       waitUntilSubscribed?: boolean;
+      /** Shell commands run before the connector is exec'd, such as `ulimit -f 64;`. @default none */
+      shellPrefix?: string;
     } = {},
   ): Promise<ConnectorProcess> {
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');
     writeFileSync(configFile, JSON.stringify({ StatsIntervalSeconds: 0, ...parameters }));
-    const child = spawn(
-      process.execPath,
-      [...CONNECTOR_NODE_OPTIONS, CONNECTOR_BUNDLE, '--config', configFile, ...(options.args ?? [])],
-      {
-        env: {
-          PATH: process.env.PATH,
-          AWS_ACCESS_KEY_ID: 'AKIDTEST',
-          AWS_SECRET_ACCESS_KEY: 'test-secret',
-          ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
-          ...options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const nodeArgs = [
+      ...CONNECTOR_NODE_OPTIONS,
+      CONNECTOR_BUNDLE,
+      '--config',
+      configFile,
+      ...(options.args ?? []),
+    ];
+    // exec keeps the connector's PID, so signals and /proc readings reach it and not the shell.
+    const [command, args] = options.shellPrefix
+      ? ['/bin/sh', ['-c', `${options.shellPrefix} exec "$0" "$@"`, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
+    const child = spawn(command, args, {
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test-secret',
+        ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
+        ...options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const connector = new ConnectorProcess(child);
     if (options.waitUntilSubscribed ?? true) await connector.waitForLog('Ready');
     return connector;

@@ -10,7 +10,14 @@ import type { QueuedRecord } from './record-store';
 /** The result of one record in one send. */
 export type RecordOutcome =
   | { readonly ok: true; readonly recordId: string }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly retryable: boolean };
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly retryable: boolean;
+      /** The call failed as a whole (no answer, or an error response), rather than this record alone. */
+      readonly wholeCall?: boolean;
+    };
 
 /** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
 export interface RecordSender {
@@ -169,5 +176,5 @@ export function classifyError(error: unknown): RecordOutcome & { ok: false } {
     details?.$retryable !== undefined ||
     status === 429 ||
     (status !== undefined && status >= 500);
-  return { ok: false, code, message, retryable };
+  return { ok: false, code, message, retryable, wholeCall: true };
 }

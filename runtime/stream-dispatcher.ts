@@ -1,13 +1,15 @@
+import { AdaptiveRate } from './adaptive-rate';
 import { backoffDelayMs, BackoffOptions } from './backoff';
+import { settleCall } from './call-settlement';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
 import { FirehoseLimits } from './firehose-limits';
-import type { RecordOutcome, RecordSender } from './firehose-sender';
+import type { RecordSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
 import type { QueuedRecord, RecordStore } from './record-store';
 import { SendBudget } from './send-budget';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry, successStatus } from './status';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
 
 export interface StreamDispatcherOptions {
   readonly stream: DeliveryStreamTarget;
@@ -46,6 +48,15 @@ const INTAKE_HOLD_BACKLOG = 4 * FirehoseLimits.maxBatchRecords;
 const INTAKE_HOLD_BACKLOG_BYTES = 4 * FirehoseLimits.maxBatchBytes;
 /** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
 const MAX_INTAKE_HOLD_MS = 5000;
+
+/**
+ * A throttled stream is sent a tenth of a second of its rate at a time: batches large enough that calls stay far
+ * below the stream's request quota (1,000 or 2,000 per second), small enough that the service's one-second burst
+ * allowance is never spent at once.
+ */
+const PACING_SECONDS = 0.1;
+/** Least time between two log lines about one stream's throttling. */
+const THROTTLE_LOG_INTERVAL_MS = 10_000;
 
 export interface StreamStats {
   readonly stream: string;
@@ -87,6 +98,10 @@ export class StreamDispatcher {
   private holdExpired = false;
   private inFlightBytes = 0;
   private readonly sendBudget: SendBudget;
+  private readonly rate = new AdaptiveRate();
+  /** Set while a throttled stream waits for its rate to allow the next batch. */
+  private paceTimer?: NodeJS.Timeout;
+  private throttleLoggedAt = Number.NEGATIVE_INFINITY;
   /** Registered with the send budget while this stream waits for room; wakes the pump. */
   private readonly onSendRoom = (): void => this.pump();
 
@@ -171,6 +186,7 @@ export class StreamDispatcher {
       clearTimeout(this.backoffTimer);
       this.backoffTimer = undefined;
     }
+    // Pacing for a throttled stream goes on: its quota holds during shutdown too.
     this.flush();
     if (this.isIdle) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -190,6 +206,7 @@ export class StreamDispatcher {
   async close(): Promise<void> {
     const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
+    clearTimeout(this.paceTimer);
     this.sendBudget.forget(this.onSendRoom);
     for (const batch of this.inFlight) this.sendBudget.give(batchBytes(batch));
     this.notifySlotFree();
@@ -294,7 +311,7 @@ export class StreamDispatcher {
 
   private pump(): void {
     const { store, publishIntervalMs } = this.options;
-    if (this.backoffTimer) return;
+    if (this.backoffTimer || this.paceTimer) return;
     while (store.readyCount > 0) {
       const fullBatch =
         store.readyCount >= FirehoseLimits.maxBatchRecords ||
@@ -302,14 +319,42 @@ export class StreamDispatcher {
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
       if (!this.canSendMore()) break;
       const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
-      const batch = store.lease(FirehoseLimits.maxBatchRecords, Math.min(FirehoseLimits.maxBatchBytes, room));
+      const size = this.batchSize(Math.min(FirehoseLimits.maxBatchBytes, room));
+      if (!size) break;
+      const batch = store.lease(size.records, size.bytes);
       const bytes = batchBytes(batch);
+      this.rate.spend(this.now(), { records: batch.length, bytes });
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
       this.inFlight.add(batch);
       void this.send(batch);
     }
     if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  /**
+   * How much the next call may carry: a full batch while the stream was never throttled; otherwise what its
+   * learnt rate allows, a tenth of a second's worth at a time. Undefined, with a timer set, when the rate allows
+   * no batch yet.
+   */
+  private batchSize(maxBytes: number): { records: number; bytes: number } | undefined {
+    if (!this.rate.limited) return { records: FirehoseLimits.maxBatchRecords, bytes: maxBytes };
+    const { store } = this.options;
+    const now = this.now();
+    const recordBytes = store.readyBytes / store.readyCount;
+    const limit = this.rate.rate;
+    const perStep = Math.floor(Math.min(limit.records, limit.bytes / recordBytes) * PACING_SECONDS);
+    const records = Math.max(1, Math.min(store.readyCount, FirehoseLimits.maxBatchRecords, perStep));
+    const waitMs = this.rate.waitMs(now, { records, bytes: records * recordBytes });
+    if (waitMs > 0) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = undefined;
+        this.pump();
+      }, waitMs);
+      return undefined;
+    }
+    const allowance = this.rate.allowance(now);
+    return { records: Math.min(records, allowance.records), bytes: Math.min(maxBytes, allowance.bytes) };
   }
 
   /**
@@ -338,53 +383,33 @@ export class StreamDispatcher {
     this.inFlightBytes -= batchBytes(batch);
     this.sendBudget.give(batchBytes(batch));
 
-    const statuses: StatusEntry[] = [];
-    const ended: QueuedRecord[] = [];
-    const retry: QueuedRecord[] = [];
-    let throttled = false;
-    batch.forEach((record, index) => {
-      record.attempts++;
-      const outcome: RecordOutcome = outcomes[index];
-      if (outcome.ok) {
-        statuses.push(successStatus(record.requestId, outcome.recordId));
-        ended.push(record);
-        this.counters.delivered++;
-        return;
-      }
-      if (outcome.retryable) throttled = true;
-      const exhausted = this.exhaustedReason(record);
-      if (outcome.retryable && !exhausted) {
-        retry.push(record);
-        this.counters.retried++;
-        return;
-      }
-      statuses.push(
-        failStatus(
-          record.requestId,
-          outcome.code,
-          exhausted ? `${outcome.message} (${exhausted})` : outcome.message,
-        ),
-      );
-      ended.push(record);
-      this.counters.failed++;
-    });
-
-    if (throttled) {
+    const settled = settleCall(batch, outcomes, (record) => this.exhaustedReason(record));
+    this.counters.delivered += settled.delivered;
+    this.counters.failed += settled.failed;
+    this.counters.retried += settled.retry.length;
+    const verdict = this.rate.settle(this.now(), settled.accepted, settled.throttled);
+    // Progress ends a backoff's escalation at once; a stream at its quota is slowed down, not backed off.
+    if (settled.accepted.records > 0) this.consecutiveFailures = 0;
+    const failure =
+      settled.callFailure ?? (verdict === 'stalled' ? { code: 'ServiceUnavailableException' } : undefined);
+    if (failure) {
       this.consecutiveFailures++;
       const delay = backoffDelayMs(this.consecutiveFailures, this.options.backoff);
-      const failure = outcomes.find((outcome) => !outcome.ok);
-      logger.warn('Firehose call failed or was throttled; backing off', {
+      logger.warn('Firehose call failed or was throttled whole; backing off', {
         stream: stream.name,
         records: batch.length,
-        retrying: retry.length,
-        errorCode: failure && !failure.ok ? failure.code : undefined,
+        retrying: settled.retry.length,
+        errorCode: failure.code,
         backoffMs: delay,
       });
       this.startBackoff(delay);
-    } else {
-      this.consecutiveFailures = 0;
+    } else if (verdict === 'slowed') {
+      this.logThrottling(settled.throttled);
     }
+    // Refused records go with the next sends of the stream, as its rate allows, not at the next tick.
+    if (settled.retry.length > 0 && !failure) this.flushRequested = true;
 
+    const { statuses, ended, retry } = settled;
     this.finish(statuses, ended);
     await Promise.all([store.release(ended), store.requeue(retry)]);
     this.pump();
@@ -407,6 +432,19 @@ export class StreamDispatcher {
     if (ageMs >= maxAgeMs)
       return `gave up after ${Math.round(ageMs / 1000)} s, the RecordMaxAgeSeconds limit`;
     return undefined;
+  }
+
+  private logThrottling(records: number): void {
+    const now = this.now();
+    if (now - this.throttleLoggedAt < THROTTLE_LOG_INTERVAL_MS) return;
+    this.throttleLoggedAt = now;
+    const { records: recordsPerSecond, bytes: bytesPerSecond } = this.rate.rate;
+    this.options.logger.warn('Firehose is throttling the stream (at its quota); sending more slowly', {
+      stream: this.options.stream.name,
+      refusedRecords: records,
+      recordsPerSecond: Math.round(recordsPerSecond),
+      bytesPerSecond: Math.round(bytesPerSecond),
+    });
   }
 
   private startBackoff(delayMs: number): void {

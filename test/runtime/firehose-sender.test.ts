@@ -49,6 +49,7 @@ describe('classifyError', () => {
       code: name,
       message: 'message',
       retryable: true,
+      wholeCall: true,
     });
   });
 
@@ -72,7 +73,13 @@ describe('classifyError', () => {
     ['a denied call', serviceError('AccessDeniedException', 400), 'AccessDeniedException'],
     ['a validation error', serviceError('ValidationException', 400), 'ValidationException'],
   ])('fails %s at once with the service error code', (_, error, code) => {
-    expect(classifyError(error)).toEqual({ ok: false, code, message: 'message', retryable: false });
+    expect(classifyError(error)).toEqual({
+      ok: false,
+      code,
+      message: 'message',
+      retryable: false,
+      wholeCall: true,
+    });
   });
 
   it.each([

@@ -4,7 +4,9 @@ import {
   PutRecordBatchCommand,
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
+import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import { putRecordBatchBody, putRecordBody } from './firehose-request-body';
 import type { QueuedRecord } from './record-store';
 
 /** The result of one record in one send. */
@@ -89,19 +91,19 @@ export class FirehoseSender implements RecordSender {
     const options = { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) };
     try {
       if (records.length === 1) {
+        const input = { DeliveryStreamName: stream.name, Record: { Data: EMPTY } };
         const response = await client.send(
-          new PutRecordCommand({ DeliveryStreamName: stream.name, Record: { Data: records[0].data } }),
+          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0].data))),
           options,
         );
         return [{ ok: true, recordId: response.RecordId ?? '' }];
       }
-      const response = await client.send(
-        new PutRecordBatchCommand({
-          DeliveryStreamName: stream.name,
-          Records: records.map((record) => ({ Data: record.data })),
-        }),
-        options,
+      const input = { DeliveryStreamName: stream.name, Records: [] };
+      const body = putRecordBatchBody(
+        stream.name,
+        records.map((record) => record.data),
       );
+      const response = await client.send(new PutRecordBatchCommand(withBody(input, body)), options);
       const results = response.RequestResponses ?? [];
       return records.map((_, index): RecordOutcome => {
         const result = results[index];
@@ -148,11 +150,37 @@ export class FirehoseSender implements RecordSender {
           throwOnRequestTimeout: true,
         },
       });
+      client.middlewareStack.add(usePrebuiltBody, PREBUILT_BODY_MIDDLEWARE);
       this.clients.set(region, client);
     }
     return client;
   }
 }
+
+const EMPTY = new Uint8Array(0);
+
+/** Where a command's input carries the request body built by `firehose-request-body.ts`. */
+const PREBUILT_BODY = Symbol('prebuiltBody');
+
+function withBody<T extends object>(input: T, body: Uint8Array): T {
+  return Object.assign(input, { [PREBUILT_BODY]: body });
+}
+
+/**
+ * Puts the prebuilt body in place of what the SDK's serializer wrote for the record-less input: first in the
+ * build step, so that the content length, the signature and the SDK's retries all see the real body.
+ */
+const usePrebuiltBody: BuildMiddleware<object, MetadataBearer> = (next) => (args) => {
+  const body = (args.input as { [PREBUILT_BODY]?: Uint8Array })[PREBUILT_BODY];
+  if (body !== undefined) (args.request as { body?: unknown }).body = body;
+  return next(args);
+};
+
+const PREBUILT_BODY_MIDDLEWARE: BuildHandlerOptions & { priority: 'high' } = {
+  step: 'build',
+  priority: 'high',
+  name: 'firehoseConnectorPrebuiltBody',
+};
 
 /**
  * Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { LocalFirehoseEndpoint } from '../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
 import { Topics } from '../runtime/messages';
 import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 import type { StatusEntry } from '../runtime/status';
@@ -37,14 +37,14 @@ export class Resources {
 /** A fresh mosquitto and a fresh local Firehose endpoint, both on free ports of 127.0.0.1. */
 export interface Stage {
   readonly broker: TestBroker;
-  readonly endpoint: LocalFirehoseEndpoint;
+  readonly endpoint: TestFirehoseEndpoint;
 }
 
 export async function startStage(resources: Resources): Promise<Stage> {
   const broker = resources.add('mosquitto', await startTestBroker({ kind: 'mosquitto' }), (b) => b.stop());
   const endpoint = resources.add(
     'Firehose endpoint',
-    await LocalFirehoseEndpoint.start({ host: '127.0.0.1', streams: [STREAM_NAME], keepRecords: false }),
+    await TestFirehoseEndpoint.start({ host: '127.0.0.1', streams: [STREAM_NAME], keepRecords: false }),
     (e) => e.stop(),
   );
   return { broker, endpoint };

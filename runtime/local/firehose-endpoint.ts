@@ -3,7 +3,12 @@
  * through `AWS_ENDPOINT_URL_FIREHOSE` or the client's `endpoint` option. The connector's local mode runs one
  * in-process; tests use test/helpers/firehose-endpoint.ts, which adds observation and fault injection.
  */
-import { FirehoseService, type FirehoseServiceOptions, type FirehoseServiceStats } from './firehose-service';
+import {
+  FirehoseService,
+  type FirehoseServiceHook,
+  type FirehoseServiceOptions,
+  type FirehoseServiceStats,
+} from './firehose-service';
 import { HttpListener } from './http-listener';
 
 export interface LocalFirehoseEndpointOptions extends Omit<FirehoseServiceOptions, 'hook'> {
@@ -33,11 +38,12 @@ export class LocalFirehoseEndpoint {
     return endpoint;
   }
 
-  private readonly service: FirehoseService;
-  private readonly listener: HttpListener;
+  protected readonly service: FirehoseService;
+  protected readonly listener: HttpListener;
 
-  private constructor(options: LocalFirehoseEndpointOptions) {
-    this.service = new FirehoseService(options);
+  /** `hook`: for the instrumented endpoint of the tests (test/helpers/firehose-endpoint.ts). */
+  protected constructor(options: LocalFirehoseEndpointOptions, hook?: FirehoseServiceHook) {
+    this.service = new FirehoseService({ ...options, hook });
     this.listener = new HttpListener(options.host ?? '127.0.0.1', (request, response) => {
       void this.service.handle(request, response);
     });
@@ -48,6 +54,7 @@ export class LocalFirehoseEndpoint {
     return this.listener.url;
   }
 
+  /** The port listened on. */
   get port(): number {
     return this.listener.port;
   }

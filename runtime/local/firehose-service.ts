@@ -123,13 +123,16 @@ export interface AcceptedRecordsEvent {
 /** What a hook learns of a request before the service looks at it. */
 export type IncomingCall = Pick<FirehoseCall, 'operation' | 'streamName' | 'region' | 'recordCount'>;
 
+/** What `beforeCall` decides: leave the call unanswered, fail it whole with an error, or carry on. */
+export type HookDecision = 'hang' | ServiceError | undefined;
+
 /** Points where tests watch the service and change its answers. Every method is optional. */
 export interface FirehoseServiceHook {
   /**
    * Called for every request once its body is read, before any check. Resolve with `'hang'` to leave the call
    * unanswered, an error to fail the whole call with it, or nothing to carry on. May wait, to delay the answer.
    */
-  beforeCall?(call: IncomingCall): 'hang' | ServiceError | void | Promise<'hang' | ServiceError | void>;
+  beforeCall?(call: IncomingCall): HookDecision | Promise<HookDecision>;
   /** Called per record of a valid call that passed the quotas: an error fails that record. */
   failRecord?(): ServiceError | undefined;
   /** Called once per request, with how it ended. */

@@ -1,167 +1,79 @@
 /**
- * The local Firehose service (runtime/local/firehose-service.ts) instrumented for tests and the benchmark: it keeps
- * the records it accepts and a log of recent calls, tells listeners and waiters about records, injects faults
- * (firehose-faults.ts) and can be taken offline and back.
+ * The local Firehose endpoint (runtime/local/firehose-endpoint.ts) instrumented for tests and the benchmark: it keeps
+ * what it accepts and a log of recent calls (firehose-recorder.ts), injects faults (firehose-faults.ts), and can be
+ * taken offline and back. Test-only: neither bundle carries it.
  */
 import {
-  type AcceptedRecord,
-  type AcceptedRecordsEvent,
-  type FirehoseCall,
-  FirehoseService,
-  type FirehoseServiceOptions,
-  type FirehoseServiceStats,
+  LocalFirehoseEndpoint,
+  type LocalFirehoseEndpointOptions,
+} from '../../runtime/local/firehose-endpoint';
+import type {
+  AcceptedRecord,
+  AcceptedRecordsEvent,
+  FirehoseCall,
 } from '../../runtime/local/firehose-service';
-import { HttpListener } from '../../runtime/local/http-listener';
 import {
   type CallFaultOptions,
   FirehoseFaults,
   type HangOptions,
   type RecordFaultOptions,
 } from './firehose-faults';
+import { type CallTotals, FirehoseRecorder, type RecorderOptions } from './firehose-recorder';
 
-export type { AcceptedRecord, AcceptedRecordsEvent, FirehoseCall };
+export type { AcceptedRecord, AcceptedRecordsEvent, CallTotals, FirehoseCall };
 
-export interface TestFirehoseEndpointOptions extends Omit<FirehoseServiceOptions, 'hook'> {
-  /**
-   * Address to listen on.
-   * @default '127.0.0.1'
-   */
-  readonly host?: string;
-  /**
-   * Port to listen on; 0 lets the system pick a free one, read back from `port`.
-   * @default 0
-   */
-  readonly port?: number;
-  /**
-   * Keep every accepted record in memory for `records()` and `waitForRecords()`. Turn it off for long benchmarks;
-   * the call log, the totals and `onRecords` listeners keep working.
-   * @default true
-   */
-  readonly keepRecords?: boolean;
-  /**
-   * Calls kept in `calls`, the most recent ones; `callTotals` counts every call.
-   * @default 10000
-   */
-  readonly callLogSize?: number;
-}
+export interface TestFirehoseEndpointOptions extends LocalFirehoseEndpointOptions, RecorderOptions {}
 
-/** Counts over every call since the start or `clear()`, however long the run. */
-export interface CallTotals {
-  calls: number;
-  putRecord: number;
-  putRecordBatch: number;
-  /** Calls by outcome. */
-  outcomes: Record<FirehoseCall['outcome'], number>;
-  /** Records stored, by all calls and by PutRecordBatch calls. */
-  storedRecords: number;
-  storedBatchRecords: number;
-}
-
-interface RecordsWaiter {
-  readonly streamName: string;
-  readonly count: number;
-  readonly resolve: () => void;
-}
-
-function noCalls(): CallTotals {
-  return {
-    calls: 0,
-    putRecord: 0,
-    putRecordBatch: 0,
-    outcomes: { accepted: 0, partial: 0, rejected: 0, hung: 0 },
-    storedRecords: 0,
-    storedBatchRecords: 0,
-  };
-}
-
-export class TestFirehoseEndpoint {
+export class TestFirehoseEndpoint extends LocalFirehoseEndpoint {
   /** Starts an endpoint and resolves once it accepts connections. */
-  static async start(options: TestFirehoseEndpointOptions = {}): Promise<TestFirehoseEndpoint> {
-    const endpoint = new TestFirehoseEndpoint(options);
+  static override async start(options: TestFirehoseEndpointOptions = {}): Promise<TestFirehoseEndpoint> {
+    const endpoint = new TestFirehoseEndpoint(options, new FirehoseFaults(), new FirehoseRecorder(options));
     await endpoint.listener.listen(options.port ?? 0);
     return endpoint;
   }
 
-  private readonly service: FirehoseService;
-  private readonly listener: HttpListener;
-  private readonly faults = new FirehoseFaults();
-  private readonly keepRecords: boolean;
-  private readonly callLogSize: number;
-  private readonly accepted: AcceptedRecord[] = [];
-  private readonly acceptedByStream = new Map<string, number>();
-  /** The last `callLogSize` calls; once full, `nextSlot` is the oldest. */
-  private callLog: FirehoseCall[] = [];
-  private nextSlot = 0;
-  private totals = noCalls();
-  private readonly listeners = new Set<(event: AcceptedRecordsEvent) => void>();
-  private readonly waiters = new Set<RecordsWaiter>();
   private stopped = false;
 
-  private constructor(options: TestFirehoseEndpointOptions) {
-    this.keepRecords = options.keepRecords ?? true;
-    this.callLogSize = options.callLogSize ?? 10_000;
-    if (!(Number.isInteger(this.callLogSize) && this.callLogSize >= 1)) {
-      throw new Error(`callLogSize must be a positive integer, got ${this.callLogSize}`);
-    }
-    this.service = new FirehoseService({
-      ...options,
-      hook: {
-        beforeCall: (call) => this.faults.beforeCall(call),
-        failRecord: () => this.faults.failRecord(),
-        afterCall: (call) => this.logCall(call),
-        onRecords: (event) => this.storeRecords(event),
-      },
+  private constructor(
+    options: TestFirehoseEndpointOptions,
+    private readonly faults: FirehoseFaults,
+    private readonly recorder: FirehoseRecorder,
+  ) {
+    super(options, {
+      beforeCall: (call) => faults.beforeCall(call),
+      failRecord: () => faults.failRecord(),
+      afterCall: (call) => recorder.afterCall(call),
+      onRecords: (event) => recorder.onRecords(event),
     });
-    this.listener = new HttpListener(options.host ?? '127.0.0.1', (request, response) => {
-      void this.service.handle(request, response);
-    });
-  }
-
-  /** Base URL for the SDK's `endpoint` option or `AWS_ENDPOINT_URL_FIREHOSE`. */
-  get url(): string {
-    return this.listener.url;
-  }
-
-  /** The port listened on; it stays the same across `pause()` and `resume()`. */
-  get port(): number {
-    return this.listener.port;
   }
 
   /** The most recent calls (up to `callLogSize`), oldest first. */
   get calls(): readonly FirehoseCall[] {
-    return [...this.callLog.slice(this.nextSlot), ...this.callLog.slice(0, this.nextSlot)];
+    return this.recorder.calls;
   }
 
   get callTotals(): Readonly<CallTotals> {
-    return structuredClone(this.totals);
-  }
-
-  get stats(): FirehoseServiceStats {
-    return this.service.stats;
+    return this.recorder.callTotals;
   }
 
   /** Accepted records, oldest first, of one stream or of all. Empty when `keepRecords` is off. */
   records(streamName?: string): AcceptedRecord[] {
-    return streamName === undefined
-      ? [...this.accepted]
-      : this.accepted.filter((record) => record.streamName === streamName);
+    return this.recorder.records(streamName);
   }
 
+  /** Makes a delivery stream exist from now on. */
   addStream(streamName: string): void {
     this.service.addStream(streamName);
   }
 
+  /** Makes a delivery stream unknown from now on, as if it had been deleted. */
   removeStream(streamName: string): void {
     this.service.removeStream(streamName);
   }
 
   /** Forgets accepted records, the call log, the totals and the stats; streams, faults and latency stay. */
   clear(): void {
-    this.accepted.length = 0;
-    this.callLog = [];
-    this.nextSlot = 0;
-    this.acceptedByStream.clear();
-    this.totals = noCalls();
+    this.recorder.clear();
     this.service.resetStats();
   }
 
@@ -170,8 +82,7 @@ export class TestFirehoseEndpoint {
    * removes the listener. An exception thrown by a listener is rethrown asynchronously and does not fail the call.
    */
   onRecords(listener: (event: AcceptedRecordsEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.recorder.addListener(listener);
   }
 
   /**
@@ -179,30 +90,7 @@ export class TestFirehoseEndpoint {
    * before the call); rejects after `timeoutMs` saying how many arrived. With `keepRecords` off it resolves with [].
    */
   waitForRecords(streamName: string, count: number, timeoutMs = 10_000): Promise<AcceptedRecord[]> {
-    if ((this.acceptedByStream.get(streamName) ?? 0) >= count) {
-      return Promise.resolve(this.records(streamName));
-    }
-    return new Promise((resolve, reject) => {
-      const waiter: RecordsWaiter = {
-        streamName,
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(this.records(streamName));
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        const received = this.acceptedByStream.get(streamName) ?? 0;
-        reject(
-          new Error(
-            `Timed out after ${timeoutMs} ms waiting for ${count} records on delivery stream ${streamName}; ${received} arrived.`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.recorder.waitForRecords(streamName, count, timeoutMs);
   }
 
   /**
@@ -254,46 +142,8 @@ export class TestFirehoseEndpoint {
     await this.listener.listen(this.listener.port);
   }
 
-  /** Stops listening, cuts every connection and waits for objects being written to `dataDir`. */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.stopped = true;
-    await this.listener.close();
-    await this.service.settled();
-  }
-
-  private logCall(call: FirehoseCall): void {
-    if (this.callLog.length < this.callLogSize) this.callLog.push(call);
-    else this.callLog[this.nextSlot] = call;
-    this.nextSlot = (this.nextSlot + 1) % this.callLogSize;
-    const totals = this.totals;
-    totals.calls++;
-    if (call.operation === 'PutRecord') totals.putRecord++;
-    if (call.operation === 'PutRecordBatch') totals.putRecordBatch++;
-    totals.outcomes[call.outcome]++;
-    const stored =
-      call.outcome === 'accepted' || call.outcome === 'partial'
-        ? call.recordCount - call.failedRecordCount
-        : 0;
-    totals.storedRecords += stored;
-    if (call.operation === 'PutRecordBatch') totals.storedBatchRecords += stored;
-  }
-
-  private storeRecords(event: AcceptedRecordsEvent): void {
-    const { streamName, records } = event;
-    if (this.keepRecords) this.accepted.push(...records);
-    const total = (this.acceptedByStream.get(streamName) ?? 0) + records.length;
-    this.acceptedByStream.set(streamName, total);
-    for (const waiter of this.waiters) {
-      if (waiter.streamName === streamName && total >= waiter.count) waiter.resolve();
-    }
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    await super.stop();
   }
 }

@@ -3,7 +3,7 @@
  * the service's hook. Test-only: the connector's bundles never carry it.
  */
 import { type ServiceError, serviceError } from '../../runtime/local/firehose-protocol';
-import type { FirehoseServiceHook, IncomingCall } from '../../runtime/local/firehose-service';
+import type { FirehoseServiceHook, HookDecision, IncomingCall } from '../../runtime/local/firehose-service';
 
 export interface CallFaultOptions {
   /**
@@ -107,7 +107,7 @@ export class FirehoseFaults implements Required<Pick<FirehoseServiceHook, 'befor
     this.latencyMs = 0;
   }
 
-  async beforeCall(call: IncomingCall): Promise<'hang' | ServiceError | undefined> {
+  async beforeCall(call: IncomingCall): Promise<HookDecision> {
     if (this.hangFault !== undefined && this.hangFault.remaining > 0) {
       this.hangFault.remaining--;
       return 'hang';

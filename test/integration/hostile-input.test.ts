@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusEntry } from '../../runtime/status';
-import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
@@ -23,7 +23,7 @@ const MEMORY_SIZE_KB = 131072;
 const MIB = 1024 * 1024;
 
 let broker: TestBroker;
-let endpoint: LocalFirehoseEndpoint;
+let endpoint: TestFirehoseEndpoint;
 let client: TestMqttClient;
 let connector: ConnectorProcess | undefined;
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main'] });
+  endpoint = await TestFirehoseEndpoint.start({ streams: ['main'] });
   client = await TestMqttClient.connect(broker.url);
 });
 

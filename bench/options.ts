@@ -17,6 +17,7 @@ export const SCENARIOS = [
   'baseline',
   'latency',
   'memory',
+  'throttling',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

@@ -16,6 +16,7 @@ import {
 } from './options';
 import { bytes, count, mib, ms, rate, type Row, verdict } from './report';
 import { median } from './stats';
+import type { QuotaDrainResult } from './throttling';
 import type { CallSummary, Delivery, DrainResult } from './throughput';
 
 const TARGETS = {
@@ -23,6 +24,8 @@ const TARGETS = {
   baselineRatio: 20,
   recordsPerBatch: 450,
   latencyFactor: 2,
+  deliveredOfQuota: 0.9,
+  refusedPerDelivered: 0.25,
 } as const;
 
 /** What the scenarios measured; a scenario not run leaves its part empty. */
@@ -34,6 +37,7 @@ export interface Results {
   baseline?: DrainResult;
   latency?: { connector: ConnectorLatency; subscriber: LatencySummary; roundTrip: LatencySummary };
   memory: MemoryResult[];
+  throttling: { readonly label: string; readonly result: QuotaDrainResult }[];
   bundles?: BundlesResult;
 }
 
@@ -198,7 +202,27 @@ export function buildRows(results: Results, options: Options): Row[] {
       verdict: verdict(result.peakRssKb <= limitKb),
     });
   }
+  for (const { label, result } of results.throttling) rows.push(throttlingRow(label, result));
   return rows;
+}
+
+/** Issue 11's targets: the stream's quota used, few records refused, every record delivered with one status. */
+function throttlingRow(label: string, result: QuotaDrainResult): Row {
+  const allDelivered = result.successStatuses === result.messages && result.statuses === result.messages;
+  const met =
+    allDelivered &&
+    result.deliveredOfQuota >= TARGETS.deliveredOfQuota &&
+    result.refusedPerDelivered <= TARGETS.refusedPerDelivered;
+  return {
+    figure: `Throttling: ${label}`,
+    value:
+      `${result.deliveredOfQuota.toFixed(2)} of the quota (${count(result.delivered)} delivered in ` +
+      `${result.seconds.toFixed(1)} s); ${result.refusedPerDelivered.toFixed(3)} refused per delivered; ` +
+      `${result.callsPerSecond.toFixed(1)} calls/s, ${count(result.rejectedCalls)} refused whole; ` +
+      `${count(result.successStatuses)} of ${count(result.messages)} success statuses`,
+    target: `>= ${TARGETS.deliveredOfQuota} of quota, <= ${TARGETS.refusedPerDelivered} refused, all delivered`,
+    verdict: verdict(met),
+  };
 }
 
 function combineCalls(summaries: readonly CallSummary[]): CallSummary {

@@ -29,6 +29,7 @@ import {
   measureDrain,
   type DrainResult,
 } from './throughput';
+import { measureQuotaDrain, THROTTLING_CASES } from './throttling';
 
 /** Idle starts of the device bundle in the bundles scenario. */
 const IDLE_STARTS = 3;
@@ -55,7 +56,7 @@ function describeDrain(result: DrainResult): string {
 }
 
 async function runScenarios(options: Options): Promise<Results> {
-  const results: Results = { ceiling: [], connector: [], memory: [] };
+  const results: Results = { ceiling: [], connector: [], memory: [], throttling: [] };
   const has = (scenario: Scenario): boolean => options.scenarios.includes(scenario);
   if (has('bundles')) {
     results.bundles = await measureBundles({
@@ -146,6 +147,22 @@ async function runScenarios(options: Options): Promise<Results> {
       results.memory.push(result);
       progress(
         `memory ${bytes(size)}: peak RSS ${mib(result.peakRssKb)} with ${count(result.accepted)} records queued`,
+      );
+    }
+  }
+  if (has('throttling')) {
+    for (const { label, ...scenario } of THROTTLING_CASES) {
+      const result = await measureQuotaDrain({
+        ...scenario,
+        bundle: options.bundle,
+        timeoutMs: options.timeoutMs,
+        parameters: connectorParameters,
+        nodeArgs: options.nodeArgs,
+      });
+      results.throttling.push({ label, result });
+      progress(
+        `throttling, ${label}: ${result.deliveredOfQuota.toFixed(2)} of the quota, ` +
+          `${result.refusedPerDelivered.toFixed(3)} refused per delivered, ${result.callsPerSecond.toFixed(1)} calls/s`,
       );
     }
   }

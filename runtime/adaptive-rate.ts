@@ -36,9 +36,13 @@ export class AdaptiveRate {
   private refilledAt = 0;
   /** Accepted records and bytes of recent calls, oldest first, for the acceptance of the last window. */
   private accepted: { at: number; records: number; bytes: number }[] = [];
-  /** When sending started: a measurement over less than a window is scaled to a rate over the time it covers. */
-  private firstSentAt?: number;
+  /**
+   * When the first answer came: a measurement over less than a window is a rate over the time since then (the
+   * first call can take long, with credentials and connections to set up, and says nothing of the quota).
+   */
+  private firstAnsweredAt?: number;
   private raisedAt = 0;
+  private loweredAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: AdaptiveRateOptions = {}) {
     this.decrease = options.decrease ?? 0.9;
@@ -75,7 +79,6 @@ export class AdaptiveRate {
 
   /** Takes what a call carries from the bucket. */
   spend(now: number, amount: Amount): void {
-    this.firstSentAt ??= now;
     if (!this.limited) return;
     this.refill(now);
     this.tokens.records -= amount.records;
@@ -84,19 +87,29 @@ export class AdaptiveRate {
 
   /**
    * Learns from a call's outcome: what the stream accepted, and how many records it refused for throttling.
+   * `sentAt` is when the call was sent: calls already in flight when the rate was lowered met the same
+   * congestion, and lower it no further (as TCP takes one decrease per round trip).
    * Returns `stalled` when the stream refused records and accepted none for a whole window: it is not at its
    * quota but unavailable (or shared with a producer that takes all of it), which calls for a backoff; the rate
    * is then left as it was, so that one bad second cannot slow the stream to a crawl.
    */
-  settle(now: number, accepted: Amount, throttledRecords: number): 'ok' | 'slowed' | 'stalled' {
-    if (accepted.records > 0)
+  settle(
+    now: number,
+    sentAt: number,
+    accepted: Amount,
+    throttledRecords: number,
+  ): 'ok' | 'slowed' | 'stalled' {
+    this.firstAnsweredAt ??= now;
+    if (accepted.records > 0) {
       this.accepted.push({ at: now, records: accepted.records, bytes: accepted.bytes });
+    }
     while (this.accepted.length > 0 && this.accepted[0].at <= now - this.windowMs) this.accepted.shift();
     if (throttledRecords === 0) {
       if (this.limited && accepted.records > 0) this.raise(now);
       return 'ok';
     }
     if (this.accepted.length === 0) return 'stalled';
+    if (sentAt < this.loweredAt) return 'slowed';
     // The first refusal comes once the service's bucket, full at the start, is empty: what was accepted until
     // then includes that second of burst.
     const measured = this.acceptance(now, this.limited ? 0 : this.windowMs);
@@ -107,6 +120,7 @@ export class AdaptiveRate {
     this.tokens = { records: 0, bytes: 0 };
     this.refilledAt = now;
     this.raisedAt = now;
+    this.loweredAt = now;
     return 'slowed';
   }
 
@@ -118,7 +132,7 @@ export class AdaptiveRate {
       records += sample.records;
       bytes += sample.bytes;
     }
-    const spanMs = Math.min(this.windowMs, Math.max(10, now - (this.firstSentAt ?? now))) + burstMs;
+    const spanMs = Math.min(this.windowMs, Math.max(10, now - (this.firstAnsweredAt ?? now))) + burstMs;
     return { records: (records * 1000) / spanMs, bytes: (bytes * 1000) / spanMs };
   }
 

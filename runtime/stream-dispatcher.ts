@@ -87,7 +87,8 @@ export class StreamDispatcher {
   private readonly counters: StreamStats;
   private readonly now: () => number;
   private readonly maxInFlight: number;
-  private readonly inFlight = new Set<QueuedRecord[]>();
+  /** Calls in flight, with when each was sent. */
+  private readonly inFlight = new Map<QueuedRecord[], number>();
   private flushRequested = false;
   private pumpScheduled = false;
   private consecutiveFailures = 0;
@@ -99,6 +100,8 @@ export class StreamDispatcher {
   private inFlightBytes = 0;
   private readonly sendBudget: SendBudget;
   private readonly rate = new AdaptiveRate();
+  /** Calls allowed in flight now: from one up to `maxInFlight` as calls go through (slow start). */
+  private callWindow = 1;
   /** Set while a throttled stream waits for its rate to allow the next batch. */
   private paceTimer?: NodeJS.Timeout;
   private throttleLoggedAt = Number.NEGATIVE_INFINITY;
@@ -208,10 +211,10 @@ export class StreamDispatcher {
     clearTimeout(this.backoffTimer);
     clearTimeout(this.paceTimer);
     this.sendBudget.forget(this.onSendRoom);
-    for (const batch of this.inFlight) this.sendBudget.give(batchBytes(batch));
+    for (const batch of this.inFlight.keys()) this.sendBudget.give(batchBytes(batch));
     this.notifySlotFree();
     this.draining = false;
-    const abandoned = [...this.inFlight].flat();
+    const abandoned = [...this.inFlight.keys()].flat();
     this.inFlight.clear();
     const { store } = this.options;
     if (!keepRecords) {
@@ -326,7 +329,7 @@ export class StreamDispatcher {
       this.rate.spend(this.now(), { records: batch.length, bytes });
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
-      this.inFlight.add(batch);
+      this.inFlight.set(batch, this.now());
       void this.send(batch);
     }
     if (store.readyCount === 0) this.flushRequested = false;
@@ -370,7 +373,7 @@ export class StreamDispatcher {
       return false;
     }
     if (this.inFlight.size === 0) return true;
-    if (this.inFlight.size >= this.maxInFlight) return false;
+    if (this.inFlight.size >= this.callWindow) return false;
     const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
     return room >= wanted;
   }
@@ -379,7 +382,9 @@ export class StreamDispatcher {
     const { sender, stream, store, logger } = this.options;
     this.counters.calls++;
     const outcomes = await sender.send(stream, batch);
-    if (!this.inFlight.delete(batch)) return; // abandoned by close()
+    const sentAt = this.inFlight.get(batch);
+    if (sentAt === undefined) return; // abandoned by close()
+    this.inFlight.delete(batch);
     this.inFlightBytes -= batchBytes(batch);
     this.sendBudget.give(batchBytes(batch));
 
@@ -387,7 +392,12 @@ export class StreamDispatcher {
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
-    const verdict = this.rate.settle(this.now(), settled.accepted, settled.throttled);
+    const verdict = this.rate.settle(this.now(), sentAt, settled.accepted, settled.throttled);
+    // Slow start: one call at a time until calls go through whole, so that a stream at its quota is not sent
+    // four full batches before its first answer says so.
+    if (settled.ended.length === batch.length && settled.failed === 0) {
+      this.callWindow = Math.min(this.maxInFlight, this.callWindow + 1);
+    }
     // Progress ends a backoff's escalation at once; a stream at its quota is slowed down, not backed off.
     if (settled.accepted.records > 0) this.consecutiveFailures = 0;
     const failure =

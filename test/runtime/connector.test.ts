@@ -200,23 +200,31 @@ describe('Connector', () => {
   });
 
   it('keeps at most 16 calls in flight across all streams, and sends the rest as calls end', async () => {
-    // Prepare: eight streams, three records each, sent one call per record (PublishInterval 0, calls held).
+    // Prepare: eight streams, each warmed up to four calls in flight by three calls that went through, then three
+    // records each, sent one call per record (PublishInterval 0) while calls are held.
     const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 9 });
+    for (let stream = 0; stream < 8; stream++) {
+      for (let record = 0; record < 3; record++) {
+        await publish('x', `s${stream}-warm${record}`, arn(`s${stream}`));
+        await settle();
+      }
+    }
     const release = sender.hold();
+    const callsBefore = sender.calls.length;
     for (let stream = 0; stream < 8; stream++) {
       for (let record = 0; record < 3; record++) {
         await publish('x', `s${stream}-r${record}`, arn(`s${stream}`));
         await settle();
       }
     }
-    const callsWhileHeld = sender.calls.length;
+    const callsWhileHeld = sender.calls.length - callsBefore;
 
     // Act
     release();
-    await waitFor(() => statuses.length === 24);
+    await waitFor(() => statuses.length === 48);
 
     // Assess
     expect(callsWhileHeld).toBe(16);
-    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(24);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(48);
   });
 });

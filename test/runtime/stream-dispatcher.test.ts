@@ -293,8 +293,13 @@ describe('StreamDispatcher', () => {
   });
 
   it('holds intake while every send slot is busy with a backlog ready, so the broker keeps the burst', async () => {
-    // Prepare: four calls in flight, and 1,999 records ready behind them.
+    // Prepare: three calls that went through (slow start), then four calls in flight and 1,999 records ready
+    // behind them.
     const { sender, statuses, enqueue } = setup({ publishIntervalMs: 0 });
+    for (let call = 0; call < 3; call++) {
+      await enqueue(1, 10, `warm${call}-`);
+      await advance(5);
+    }
     const release = sender.hold();
     for (let call = 0; call < 4; call++) {
       await enqueue(1, 10, `call${call}-`);
@@ -309,7 +314,7 @@ describe('StreamDispatcher', () => {
     const acceptedWhileBusy = accepted;
     release();
     await held;
-    await advanceUntil(() => statuses.length === 2004, '2004 statuses');
+    await advanceUntil(() => statuses.length === 2007, '2007 statuses');
 
     // Assess
     expect(acceptedWhileBusy).toBe(false);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { parseCli, helpText } from './cli';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 import { useIpv4TokenExchangeService } from './credentials';
 import { createLogger, describeError } from './logger';
+import { ProblemsError } from './parameters';
 import { runConnector, RunningConnector } from './run';
 
 /** Exit code for a command line or configuration the connector cannot run with. */
@@ -32,7 +33,7 @@ async function main(argv: readonly string[]): Promise<void> {
       running = await runConnector(config, { logger: createLogger(config.logLevel) });
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ProblemsError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(EXIT_USAGE);
     }

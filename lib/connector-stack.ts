@@ -22,10 +22,8 @@ import {
   DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
 } from './context';
 import { DeliveryPipeline } from './delivery-pipeline';
+import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
-
-/** The stack parameter that `npm run destroy -- --delete-data` sets before it deletes the stack. */
-export const DESTROY_DATA_PARAMETER = 'DestroyData';
 
 export interface ConnectorStackProps extends StackProps {
   /** The validated app context (see `parseContext`). */

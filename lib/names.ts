@@ -15,6 +15,9 @@ export const BASE_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
 /** Role alias of the default stack, with `createTokenExchangeRole`. */
 export const BASE_ROLE_ALIAS = 'FirehoseConnectorTokenExchangeRoleAlias';
 
+/** The stack parameter that `npm run destroy -- --delete-data` sets before it deletes the stack. */
+export const DESTROY_DATA_PARAMETER = 'DestroyData';
+
 /** Prefix of the inline policy the stack attaches to the token exchange role; the stack and region follow. */
 export const DEVICE_POLICY_PREFIX = 'FirehoseConnectorDevices';
 

@@ -40,7 +40,15 @@ async function main(argv: readonly string[]): Promise<void> {
     throw error;
   }
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // Greengrass's Shutdown step sends SIGTERM, and the nucleus sends another when the step ends: the second one must
+    // not cut the flush short (the nucleus's SIGKILL 5 s later remains the hard stop).
+    if (stopping) {
+      process.stderr.write(`Received ${signal} again: still flushing queued records\n`);
+      return;
+    }
+    stopping = true;
     process.stderr.write(`Received ${signal}: flushing queued records before exit\n`);
     running.stop().then(
       () => process.exit(0),
@@ -54,7 +62,7 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`Unhandled rejection: ${describeError(reason).errorMessage}\n`);
   });
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 

@@ -3,7 +3,7 @@ import * as greengrassv2 from 'aws-cdk-lib/aws-greengrassv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { Construct, IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { ARTIFACT_FILE_NAME, ParameterName, Topics } from '../runtime/parameters';
 import { buildFingerprint, ComponentVersions } from './component-versions';
@@ -275,5 +275,3 @@ function artifactAssetProps(props: ConnectorComponentProps): s3assets.AssetProps
     },
   };
 }
-
-export type { IDependable };

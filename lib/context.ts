@@ -14,6 +14,7 @@ import {
   ProblemsError,
   RECOMMENDED_MEMORY_SIZE_KB,
 } from '../runtime/parameters';
+import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, OutputPrefixKind, outputPrefixProblem } from './output-prefix';
 import {
@@ -315,10 +316,4 @@ function outputPrefixField(fallback: string, kind: OutputPrefixKind): ContextFie
       return fallback;
     },
   };
-}
-
-function compareVersions(a: string, b: string): number {
-  const [x, y] = [a, b].map((version) => version.split('.').map(Number));
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return 0;
 }

@@ -98,12 +98,7 @@ export class DeliveryPipeline extends Construct {
     // A condition decides at deletion time, so the buckets get the auto-delete machinery, disarmed unless it holds.
     const deletable = props.destroyData === true || props.destroyDataCondition !== undefined;
     const removalPolicy = deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    this.bucketRetained =
-      props.existingBucketName !== undefined || !deletable
-        ? 'true'
-        : props.destroyData
-          ? 'false'
-          : Fn.conditionIf(props.destroyDataCondition!.logicalId, 'false', 'true').toString();
+    this.bucketRetained = bucketRetained(props);
     const createdBuckets: s3.Bucket[] = [];
     const dataOutputPrefix = props.dataOutputPrefix ?? DEFAULT_DATA_OUTPUT_PREFIX;
     const errorOutputPrefix = props.errorOutputPrefix ?? DEFAULT_ERROR_OUTPUT_PREFIX;
@@ -261,6 +256,15 @@ export class DeliveryPipeline extends Construct {
 export function staticPrefix(prefix: string): string {
   const expression = prefix.indexOf('!{');
   return expression === -1 ? prefix : prefix.slice(0, expression);
+}
+
+/** 'true' or 'false', or the value of `destroyDataCondition` at deletion. */
+function bucketRetained(props: DeliveryPipelineProps): string {
+  if (props.existingBucketName !== undefined) return 'true';
+  if (props.destroyData) return 'false';
+  if (props.destroyDataCondition)
+    return Fn.conditionIf(props.destroyDataCondition.logicalId, 'false', 'true').toString();
+  return 'true';
 }
 
 /** S3-managed encryption, all public access blocked, TLS required, ACLs disabled. */

@@ -298,12 +298,6 @@ export function bridgeBrokerUri(mqttBrokerUrl: string): string | undefined {
   return scheme === 'mqtt' ? `tcp://${host}:${port ?? '1883'}` : `ssl://${host}:${port ?? '8883'}`;
 }
 
-/** What a connector parameter allows, or undefined when `value` is valid for it (the runtime's own check). */
-export function parameterProblem(name: ParameterName, value: unknown): string | undefined {
-  const check = checkParameterValue(name, value);
-  return check.valid ? undefined : check.expected;
-}
-
 /** A Firehose S3 prefix, parsed and checked against the expressions its field accepts. */
 function outputPrefixField(fallback: string, kind: OutputPrefixKind): ContextField<string> {
   return {

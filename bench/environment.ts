@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { LocalFirehoseEndpoint } from '../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
+import type { QuotaSetting } from '../runtime/local/stream-quotas';
 import { Topics } from '../runtime/messages';
 import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 import type { StatusEntry } from '../runtime/status';
@@ -37,14 +38,27 @@ export class Resources {
 /** A fresh mosquitto and a fresh local Firehose endpoint, both on free ports of 127.0.0.1. */
 export interface Stage {
   readonly broker: TestBroker;
-  readonly endpoint: LocalFirehoseEndpoint;
+  readonly endpoint: TestFirehoseEndpoint;
 }
 
-export async function startStage(resources: Resources): Promise<Stage> {
+export interface StageOptions {
+  /**
+   * Throughput quotas of the endpoint's streams, as the service enforces them.
+   * @default - none
+   */
+  readonly quotas?: QuotaSetting;
+}
+
+export async function startStage(resources: Resources, options: StageOptions = {}): Promise<Stage> {
   const broker = resources.add('mosquitto', await startTestBroker({ kind: 'mosquitto' }), (b) => b.stop());
   const endpoint = resources.add(
     'Firehose endpoint',
-    await LocalFirehoseEndpoint.start({ host: '127.0.0.1', streams: [STREAM_NAME], keepRecords: false }),
+    await TestFirehoseEndpoint.start({
+      host: '127.0.0.1',
+      streams: [STREAM_NAME],
+      keepRecords: false,
+      quotas: options.quotas,
+    }),
     (e) => e.stop(),
   );
   return { broker, endpoint };

@@ -42,7 +42,8 @@ per-record statuses on ${Topics.status}.
 Options:
   -c, --config FILE  JSON file of parameters ({"DefaultDeliveryStreamArn": "...", "PublishInterval": "10", ...}).
       --local        Run with an embedded MQTT broker on 127.0.0.1:1883 and a local Firehose endpoint that
-                     writes records under ./local-firehose; no AWS account needed.
+                     writes records under ./local-firehose; no AWS account needed. Only in the local bundle
+                     that \`npm start\` builds and runs, not in the device bundle.
   -h, --help         Show this help.
 
 Parameters come from the --config file and from environment variables of the same names (the environment

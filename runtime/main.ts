@@ -3,6 +3,7 @@ import { parseCli, helpText } from './cli';
 import { loadConfig } from './config';
 import { useIpv4TokenExchangeService } from './credentials';
 import { createLogger, describeError } from './logger';
+import { LOCAL_MODE_NOT_BUNDLED, providedLocalMode } from './local-mode-slot';
 import { ProblemsError } from './parameters';
 import { runConnector, RunningConnector } from './run';
 
@@ -25,7 +26,11 @@ async function main(argv: readonly string[]): Promise<void> {
   let running: RunningConnector;
   try {
     if (cli.local) {
-      const { runLocal } = await import('./local/local-mode');
+      const runLocal = providedLocalMode();
+      if (runLocal === undefined) {
+        process.stderr.write(LOCAL_MODE_NOT_BUNDLED);
+        process.exit(EXIT_USAGE);
+      }
       running = await runLocal({ configFile: cli.configFile });
     } else {
       useIpv4TokenExchangeService(process.env);

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
 
-/** The bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
+/** The device bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
 export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');
+/** The local bundle `npm start` runs: the device bundle plus the embedded broker and local Firehose endpoint. */
+export const LOCAL_BUNDLE = resolve(__dirname, '../../dist/firehose-connector-local.js');
 
 export interface LogLine {
   readonly level: string;

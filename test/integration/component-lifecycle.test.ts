@@ -3,9 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRecipe, ComponentRecipe } from '../../lib/recipe';
-import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { CONNECTOR_BUNDLE, LogLine } from '../helpers/connector-process';
+import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { waitFor } from '../helpers/wait';
 
@@ -23,7 +23,7 @@ const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main'
 const SLOW_CALL_MS = 6000;
 
 let broker: TestBroker;
-let endpoint: LocalFirehoseEndpoint;
+let endpoint: TestFirehoseEndpoint;
 let client: TestMqttClient;
 const processes: ChildProcess[] = [];
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main'] });
+  endpoint = await TestFirehoseEndpoint.start({ streams: ['main'] });
   client = await TestMqttClient.connect(broker.url);
 });
 

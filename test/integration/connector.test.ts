@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
@@ -15,7 +15,7 @@ const arn = (name: string, region = 'us-east-1') =>
   `arn:aws:firehose:${region}:${ACCOUNT}:deliverystream/${name}`;
 
 let broker: TestBroker;
-let endpoint: LocalFirehoseEndpoint;
+let endpoint: TestFirehoseEndpoint;
 let client: TestMqttClient;
 let connector: ConnectorProcess | undefined;
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main', 'other'] });
+  endpoint = await TestFirehoseEndpoint.start({ streams: ['main', 'other'] });
   client = await TestMqttClient.connect(broker.url);
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
@@ -15,7 +15,7 @@ import { sleep, waitFor } from '../helpers/wait';
 const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main';
 
 let broker: TestBroker;
-let endpoint: LocalFirehoseEndpoint;
+let endpoint: TestFirehoseEndpoint;
 let publisher: TestMqttClient;
 let queueDirectory: string;
 const running: ConnectorProcess[] = [];
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main'] });
+  endpoint = await TestFirehoseEndpoint.start({ streams: ['main'] });
   publisher = await TestMqttClient.connect(broker.url);
   queueDirectory = mkdtempSync(join(tmpdir(), 'disk-queue-'));
 });

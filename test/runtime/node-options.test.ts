@@ -6,6 +6,8 @@ import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
 describe('Node.js options of the connector', () => {
   test('npm start passes them before the bundle', () => {
     // Assess
-    expect(scripts.start).toBe(`node ${CONNECTOR_NODE_OPTIONS.join(' ')} dist/firehose-connector.js --local`);
+    expect(scripts.start).toBe(
+      `node ${CONNECTOR_NODE_OPTIONS.join(' ')} dist/firehose-connector-local.js --local`,
+    );
   });
 });

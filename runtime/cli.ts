@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeValidValues, PARAMETER_NAMES, ParameterDefinition, PARAMETERS } from './parameters';
-import { Topics } from './messages';
+import { describeValidValues, PARAMETER_NAMES, ParameterDefinition, PARAMETERS, Topics } from './parameters';
 
 export interface CliOptions {
   readonly configFile?: string;

@@ -16,6 +16,7 @@ import {
   SegmentProblem,
 } from './disk-segment';
 import { createLogger, describeError, Logger } from './logger';
+import { PARAMETERS, QueueDiskSync } from './parameters';
 import type { QueuedRecord, RecordStore } from './record-store';
 
 /**
@@ -32,7 +33,7 @@ import type { QueuedRecord, RecordStore } from './record-store';
  * Except with `never`, a requeue syncs the copies at the tail before it acknowledges the old copies, so a power
  * cut can duplicate a retried record but never lose it.
  */
-export type DiskSyncPolicy = 'always' | 'periodic' | 'never';
+export type DiskSyncPolicy = QueueDiskSync;
 
 export interface DiskRecordStoreOptions {
   /** Root folder of the disk queue; each delivery stream gets a folder of its own inside it. */
@@ -55,7 +56,7 @@ const DEFAULTS = {
   segmentBytes: 16 * 1024 * 1024,
 } as const satisfies Partial<DiskRecordStoreOptions>;
 
-const SYNC_POLICIES: readonly DiskSyncPolicy[] = ['always', 'periodic', 'never'];
+const SYNC_POLICIES: readonly DiskSyncPolicy[] = PARAMETERS.QueueDiskSync.choices;
 const MIN_SEGMENT_BYTES = 1024;
 /** Acknowledgements hold offsets as 32-bit numbers. */
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;

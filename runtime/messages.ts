@@ -1,14 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import { FirehoseLimits } from './firehose-limits';
+import { Topics } from './parameters';
 import { ConnectorErrorCode, FailStatus, failStatus } from './status';
 
-/** The MQTT topics of the v2-4 connector. */
-export const Topics = {
-  json: 'kinesisfirehose/message',
-  binary: 'kinesisfirehose/message/binary/#',
-  status: 'kinesisfirehose/message/status',
-} as const;
+/** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */
+export { Topics };
 
 const BINARY_PREFIX = 'kinesisfirehose/message/binary';
 

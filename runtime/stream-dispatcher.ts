@@ -7,6 +7,7 @@ import type { RecordSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
+import type { QueueFullPolicy } from './parameters';
 import type { QueuedRecord, RecordStore } from './record-store';
 import { SendBudget } from './send-budget';
 import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
@@ -38,7 +39,7 @@ export interface StreamDispatcherOptions {
   readonly now?: () => number;
 }
 
-export type QueueFullPolicy = 'reject' | 'dropOldest';
+export type { QueueFullPolicy };
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;

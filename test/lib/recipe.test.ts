@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,9 +8,9 @@ import {
   lifecycleEnvironment,
   parametersWithoutDefault,
   runScript,
+  shutdownScript,
 } from '../../lib/recipe';
-import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
-import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
+import { CONNECTOR_NODE_OPTIONS, defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
@@ -90,6 +90,18 @@ describe('buildRecipe', () => {
     );
   });
 
+  test('stops the connector in a Shutdown step that may outlast the longest flush and the exit after it', () => {
+    // Act
+    const shutdown = recipe().Manifests[0].Lifecycle.Shutdown;
+
+    // Assess: ShutdownTimeoutSeconds goes up to 60 s, and the connector takes up to 6 s more to exit.
+    expect(shutdown).toEqual({
+      Script: shutdownScript('community.example.Connector'),
+      RequiresPrivilege: false,
+      Timeout: 70,
+    });
+  });
+
   test('declares no IPC access control', () => {
     // Act
     const result = recipe();
@@ -133,6 +145,14 @@ describe('lifecycle placeholders', () => {
     expect(script.match(/\{[.\w]+:[^:}]+\}/g)).toEqual(['{artifacts:path}']);
   });
 
+  test('the Shutdown script has no placeholder the nucleus would interpolate', () => {
+    // Act
+    const script = shutdownScript('community.example.Connector');
+
+    // Assess
+    expect(script.match(/\{[.\w-]+:[^}]*\}/g)).toBeNull();
+  });
+
   test('every Setenv parameter without a DefaultConfiguration value is unset by the Run script when absent', () => {
     // Act
     const result = recipe();
@@ -158,15 +178,21 @@ describe('lifecycle placeholders', () => {
   });
 });
 
-/** Runs the Run script as the nucleus would after interpolation: sh -c, with Setenv applied. */
+/** Runs the Run script as the nucleus would after interpolation: sh -c in the work folder, with Setenv applied. */
 function runLifecycle(path: string, env: Record<string, string>) {
   const artifactDir = mkdtempSync(join(tmpdir(), 'artifacts-'));
+  const workDir = mkdtempSync(join(tmpdir(), 'work-'));
   writeFileSync(join(artifactDir, 'firehose-connector.js'), `require(${JSON.stringify(STUB_ARTIFACT)});\n`);
   const script = runScript('community.example.Connector', 'firehose-connector.js').replace(
     '{artifacts:path}',
     artifactDir,
   );
-  return spawnSync('/bin/sh', ['-c', script], { env: { PATH: path, ...env }, encoding: 'utf8' });
+  const result = spawnSync('/bin/sh', ['-c', script], {
+    cwd: workDir,
+    env: { PATH: path, FIREHOSE_CONNECTOR_WORK_DIR: workDir, ...env },
+    encoding: 'utf8',
+  });
+  return { ...result, workDir };
 }
 
 function fakeNode(version: string): string {
@@ -208,6 +234,23 @@ describe('Run script', () => {
     expect(result.status).toBe(0);
     const started = JSON.parse(result.stdout);
     expect(started.env).toMatchObject({ PublishInterval: '5', LogLevel: 'debug' });
+  });
+
+  test('records the process id of the connector in the work folder for the Shutdown step', () => {
+    // Act
+    const result = runLifecycle(`${nodeDir}:/usr/bin:/bin`, {});
+
+    // Assess: exec makes the shell's process id the connector's.
+    const started = JSON.parse(result.stdout);
+    expect(readFileSync(join(result.workDir, 'firehose-connector.pid'), 'utf8')).toBe(`${started.pid}\n`);
+  });
+
+  test('records no process id when Node.js is missing, so the Shutdown step has nothing to stop', () => {
+    // Act
+    const result = runLifecycle('/nonexistent', {});
+
+    // Assess
+    expect(existsSync(join(result.workDir, 'firehose-connector.pid'))).toBe(false);
   });
 
   test('unsets optional parameters the nucleus left uninterpolated and keeps those with values', () => {

@@ -67,6 +67,7 @@ export class DiskRecordStore implements RecordStore {
       counts,
       logger: this.logger,
       track: (work) => this.track(work),
+      retired: (segment) => this.track(this.deleteIfEmpty(segment)),
     });
     if (this.policy === 'periodic') {
       this.timer = setInterval(() => this.syncWritten(), options.syncIntervalMs).unref();

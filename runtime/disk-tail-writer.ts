@@ -25,6 +25,8 @@ export interface TailWriterOptions {
   readonly logger: Logger;
   /** Keeps background work (a segment file closing) for the store's close to wait for. */
   readonly track: (work: Promise<void>) => void;
+  /** Called when a segment stops taking appends: one whose records were all released meanwhile can go. */
+  readonly retired: (segment: SegmentFile) => void;
 }
 
 /** The result of `writeFrames`: `count` frames were written, to `segments`, before `error`, if any. */
@@ -164,12 +166,14 @@ export class TailWriter {
 
   /** The segment the next frame goes to, starting a new one when the active one is full or sealed. */
   private segmentFor(frameBytes: number): SegmentFile {
-    const { folder, segments, policy, segmentBytes, logger, track } = this.options;
+    const { folder, segments, policy, segmentBytes, logger, track, retired } = this.options;
     const active = this.activeSegment;
     if (active?.accepts(frameBytes, segmentBytes)) return active;
     if (active) {
       this.flush();
+      this.activeSegment = undefined;
       track(active.retire(policy !== 'never'));
+      retired(active);
     }
     const segment = SegmentFile.create(folder, this.nextId++, policy !== 'never', logger);
     segments.push(segment);

@@ -331,6 +331,21 @@ describe('DiskRecordStore', () => {
       ]);
     });
 
+    it('deletes a segment whose records were all released while it still took appends, once appends move on', async () => {
+      // Prepare: each round fills about two thirds of a segment and is delivered before the next round arrives.
+      const store = open(tempFolder(), { segmentBytes: 1024, sync: 'never' });
+      for (let round = 0; round < 6; round++) {
+        await appendAll(store, [sized(2 * round, 300), sized(2 * round + 1, 300)]);
+        await store.release(leaseAll(store));
+      }
+
+      // Act: closing the retired segments is all that is left to do; with 'never' it needs no I/O callback.
+      await new Promise((resolveAfter) => setImmediate(resolveAfter));
+
+      // Assess
+      expect(files(store.streamDirectory, '.seg')).toEqual(['000000000004.seg']);
+    });
+
     it('removes the stream folder when closed with no record left', async () => {
       // Prepare
       const store = open(tempFolder());

@@ -4,11 +4,19 @@ import { join } from 'node:path';
 import { createLogger, describeError, Logger } from './logger';
 import { syncDirectory } from './synced-file';
 
-/** The layout of `QueueDirectory` (documented byte for byte in `disk-segment.ts`) and the folder operations of the stores. */
+/**
+ * The layout of `QueueDirectory` (documented byte for byte in `disk-segment.ts`) and the folder operations the
+ * stores and the lock share. Records hold message payloads, so every folder is the connector user's alone (0700)
+ * and every file too (0600), whatever the process's umask.
+ */
 
+export const FOLDER_MODE = 0o700;
+export const FILE_MODE = 0o600;
 export const SEGMENT_FILE = /^(\d+)\.seg$/;
 export const ACK_FILE = /^(\d+)\.ack$/;
 const METADATA_FILE = 'stream.json';
+/** Permission bits that let users other than the owner in. */
+const OPEN_TO_OTHERS = 0o077;
 
 /** The folder of a stream's queue: a hash of its ARN, which holds characters that are not valid in file names. */
 export function streamDirectory(directory: string, streamArn: string): string {
@@ -24,14 +32,59 @@ export function ackPathOf(path: string): string {
   return `${path.slice(0, -'.seg'.length)}.ack`;
 }
 
-/** Opens (and with `wx` or `a`, creates) a file of the queue. */
+/** Opens (and with `wx` or `a`, creates) a file of the queue that only the connector's user can read. */
 export function openPrivateFile(path: string, flags: 'wx' | 'a'): number {
-  return fs.openSync(path, flags);
+  return fs.openSync(path, flags, FILE_MODE);
 }
 
-/** Creates a stream's folder, and `QueueDirectory` above it. */
-export function prepareStreamFolder(folder: string, _logger: Logger): void {
-  fs.mkdirSync(folder, { recursive: true });
+/**
+ * Creates a stream's folder, and `QueueDirectory` above it, for the connector's user alone. A stream folder left
+ * open to others by an older version (which created folders 0755 and files 0644) is restricted, with its files,
+ * and reported; one that cannot be restricted is reported only.
+ */
+export function prepareStreamFolder(folder: string, logger: Logger): void {
+  fs.mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
+  const mode = fs.statSync(folder).mode & 0o777;
+  if (!isOpenToOthers(mode)) return;
+  try {
+    fs.chmodSync(folder, FOLDER_MODE);
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isFile()) fs.chmodSync(join(folder, entry.name), FILE_MODE);
+    }
+    logger.warn(
+      'Restricted a disk queue folder and its files to the connector user: other users could read them',
+      {
+        folder,
+        previousMode: octal(mode),
+      },
+    );
+  } catch (error) {
+    logger.warn(
+      'Disk queue folder is open to other users and could not be restricted; run chmod -R go= on it',
+      {
+        folder,
+        mode: octal(mode),
+        ...describeError(error),
+      },
+    );
+  }
+}
+
+/**
+ * Creates `QueueDirectory` for the connector's user alone. An existing folder is left as it is, since it may be one
+ * the user shares with other programs, but reported when other users may enter it.
+ */
+export function prepareQueueDirectory(directory: string, logger: Logger): void {
+  if (fs.mkdirSync(directory, { recursive: true, mode: FOLDER_MODE }) !== undefined) return;
+  const mode = fs.statSync(directory).mode & 0o777;
+  if (!isOpenToOthers(mode)) return;
+  logger.warn(
+    'QueueDirectory is open to other users; the stream folders in it are not, but run chmod 700 on it',
+    {
+      directory,
+      mode: octal(mode),
+    },
+  );
 }
 
 /** Records the stream's ARN in its folder, so that a restart can resume it; throws if it holds another stream. */
@@ -134,4 +187,13 @@ export function removeFile(path: string): void {
 
 export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** Whether users other than the owner may enter; Windows has no such bits (access there is set by ACLs). */
+function isOpenToOthers(mode: number): boolean {
+  return process.platform !== 'win32' && (mode & OPEN_TO_OTHERS) !== 0;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8)}`;
 }

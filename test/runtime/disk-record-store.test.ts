@@ -667,6 +667,72 @@ describe('DiskRecordStore', () => {
     });
   });
 
+  describe('permissions', () => {
+    function modeOf(path: string): string {
+      return (fs.statSync(path).mode & 0o777).toString(8);
+    }
+
+    /** The modes of a stream folder and of each file in it, by name. */
+    function modesIn(folder: string): Record<string, string> {
+      const modes: Record<string, string> = { '(folder)': modeOf(folder) };
+      for (const name of fs.readdirSync(folder)) modes[name] = modeOf(join(folder, name));
+      return modes;
+    }
+
+    it('creates folders 0700 and files 0600, even when the process umask would let everyone read them', async () => {
+      // Prepare
+      const queueDirectory = join(tempFolder(), 'queue');
+      const umask = process.umask(0);
+      let store: DiskRecordStore;
+      try {
+        // Act
+        store = open(queueDirectory);
+        await store.append(record(0));
+        await store.release(leaseAll(store));
+      } finally {
+        process.umask(umask);
+      }
+
+      // Assess
+      expect(modeOf(queueDirectory)).toBe('700');
+      expect(modesIn(store.streamDirectory)).toEqual({
+        '(folder)': '700',
+        'stream.json': '600',
+        '000000000001.seg': '600',
+        '000000000001.ack': '600',
+      });
+    });
+
+    it('restricts a stream folder that an older version left open to others, with its files, and reports it', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1)]);
+      await store.close();
+      fs.chmodSync(store.streamDirectory, 0o755);
+      for (const name of fs.readdirSync(store.streamDirectory)) {
+        fs.chmodSync(join(store.streamDirectory, name), 0o644);
+      }
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(modesIn(reopened.streamDirectory)).toEqual({
+        '(folder)': '700',
+        'stream.json': '600',
+        '000000000001.seg': '600',
+      });
+      expect(logs).toContainEqual(
+        logged('warn', 'Restricted a disk queue folder', {
+          folder: reopened.streamDirectory,
+          previousMode: '0755',
+        }),
+      );
+      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+    });
+  });
+
   describe('opening', () => {
     it('rejects invalid options, naming every problem', () => {
       // Act

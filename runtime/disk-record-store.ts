@@ -39,6 +39,8 @@ export class DiskRecordStore implements RecordStore {
   private readonly segments: SegmentFile[] = [];
   private readonly cursor = new SegmentCursor(this.segments);
   private readonly leases = new Map<QueuedRecord, Lease>();
+  /** Leased records a requeue could not copy to the tail: still in place on disk, and leased again first. */
+  private readonly putBack: Lease[] = [];
   private readonly background = new Set<Promise<void>>();
   private readonly counts: QueueCounts = { count: 0, bytes: 0, readyCount: 0, readyBytes: 0 };
   private readonly tail: TailWriter;
@@ -135,13 +137,14 @@ export class DiskRecordStore implements RecordStore {
     return this.tail.append(encodeRecord(record), record.data.length);
   }
 
+  /** Takes records in queue order; records put back after a failed requeue come first. */
   lease(maxRecords: number, maxBytes: number): QueuedRecord[] {
     this.tail.flush();
     const taken: QueuedRecord[] = [];
     let bytes = 0;
     while (taken.length < maxRecords && this.counts.readyCount > 0 && !this.closing) {
       const room = taken.length === 0 ? Infinity : maxBytes - bytes;
-      const lease = this.readNext(room);
+      const lease = this.putBack.length > 0 ? this.takePutBack(room) : this.readNext(room);
       if (lease === 'full') break;
       if (!lease) continue;
       this.leases.set(lease.record, lease);
@@ -169,28 +172,15 @@ export class DiskRecordStore implements RecordStore {
   /**
    * Appends a copy of each record (with its `attempts` as updated by the caller) at the tail, then acknowledges
    * the old copies once the new ones are as durable as the policy makes appends: a crash in between can only
-   * duplicate a record, never lose it.
+   * duplicate a record, never lose it. Records whose copy cannot be written (a full disk) stay where they are and
+   * are leased again first. Never rejects.
    */
   requeue(records: readonly QueuedRecord[]): Promise<void> {
     if (this.closing) return Promise.resolve();
     const leases = this.takeLeases(records);
     const written = this.tail.writeFrames(leases.map((lease) => encodeRecord(lease.record)));
     const copied = leases.slice(0, written.count);
-    const stranded = leases.slice(written.count);
-    for (const lease of stranded) {
-      this.counts.count--;
-      this.counts.bytes -= lease.dataBytes;
-    }
-    if (written.error) {
-      this.logger.error(
-        'Could not requeue records in the disk queue; they stay stored and return at the next start',
-        {
-          stream: this.streamArn,
-          records: stranded.length,
-          ...describeError(written.error),
-        },
-      );
-    }
+    if (written.error) this.putBackInPlace(leases.slice(written.count), written.error);
     const bySegment = groupBySegment(copied);
     for (const segment of bySegment.keys()) segment.pendingAcks++;
     const copiesDurable =
@@ -245,6 +235,7 @@ export class DiskRecordStore implements RecordStore {
     }
     if (this.segments.length === 0) removeStreamFolder(this.streamDirectory, this.logger);
     this.leases.clear();
+    this.putBack.length = 0;
   }
 
   /** Why `record` cannot be appended, if it cannot. */
@@ -261,6 +252,16 @@ export class DiskRecordStore implements RecordStore {
       return `A request id of ${requestIdBytes} bytes exceeds the disk queue's limit of ${MAX_REQUEST_ID_BYTES} bytes`;
     }
     return undefined;
+  }
+
+  /** The first record put back after a failed requeue, or 'full' when it does not fit in `room` bytes. */
+  private takePutBack(room: number): Lease | 'full' {
+    const lease = this.putBack[0];
+    if (lease.dataBytes > room) return 'full';
+    this.putBack.shift();
+    this.counts.readyCount--;
+    this.counts.readyBytes -= lease.dataBytes;
+    return lease;
   }
 
   /**
@@ -322,6 +323,26 @@ export class DiskRecordStore implements RecordStore {
     segment.sealed = true;
     this.track(this.deleteIfEmpty(segment));
     return undefined;
+  }
+
+  /**
+   * Makes leased records whose copy could not be written at the tail ready again where they are: their old copies
+   * were not acknowledged, so they are still on disk and survive a restart, and the next lease returns them first.
+   */
+  private putBackInPlace(leases: readonly Lease[], error: Error): void {
+    this.logger.error(
+      'Could not requeue records at the end of the disk queue; they stay in place and are retried',
+      {
+        stream: this.streamArn,
+        records: leases.length,
+        ...describeError(error),
+      },
+    );
+    for (const lease of leases) {
+      this.putBack.push(lease);
+      this.counts.readyCount++;
+      this.counts.readyBytes += lease.dataBytes;
+    }
   }
 
   /** The leases of `records`, in their order, forgotten; records this store did not lease are ignored. */

@@ -13,7 +13,7 @@ export class SegmentFile {
   readonly ackPath: string;
   /** Bytes of whole records; the next record goes there. */
   size: number;
-  /** Records not acknowledged: ready, leased, or left for the next start after a failed requeue. */
+  /** Records not acknowledged: ready, leased, or put back after a failed requeue. */
   live: number;
   /** Records the cursor has not reached yet, and their data bytes. */
   ready: number;

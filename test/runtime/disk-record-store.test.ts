@@ -100,6 +100,11 @@ function flipByte(file: string, offset: number): void {
   fs.writeFileSync(file, content);
 }
 
+/** An error as Node.js's fs functions throw it. */
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
 function logged(level: string, message: string, fields: LogFields): LogEntry {
   return expect.objectContaining({ level, message: expect.stringContaining(message), fields }) as LogEntry;
 }
@@ -663,6 +668,87 @@ describe('DiskRecordStore', () => {
       expect(signal).toBe('SIGKILL');
       expect(leased.map((queued) => `${queued.requestId}=${queued.data.toString()}`)).toEqual(
         Array.from({ length: 500 }, (_, index) => `r${index}=record ${index}`),
+      );
+    });
+  });
+
+  describe('write failures', () => {
+    it('leases records again at once when their requeue fails on a full disk, instead of stranding them until a restart', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      await appendAll(store, [sized(0, 100), sized(1, 100), sized(2, 100)]);
+      const leased = store.lease(2, Number.MAX_SAFE_INTEGER);
+      leased.forEach((queued) => (queued.attempts = 1));
+      const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
+        throw errnoError('ENOSPC', 'no space left on device, write');
+      });
+
+      // Act
+      await store.requeue(leased);
+      diskFull.mockRestore();
+      const afterFailure = counts(store);
+      const leasedAgain = leaseAll(store);
+
+      // Assess
+      expect(afterFailure).toEqual({ count: 3, bytes: 300, readyCount: 3, readyBytes: 300 });
+      expect(leasedAgain).toEqual([
+        { ...sized(0, 100), attempts: 1 },
+        { ...sized(1, 100), attempts: 1 },
+        sized(2, 100),
+      ]);
+      expect(logs).toContainEqual(
+        logged('error', 'Could not requeue records', {
+          stream: ARN,
+          records: 2,
+          errorName: 'Error',
+          errorMessage: expect.stringContaining('ENOSPC: no space left on device') as string,
+        }),
+      );
+    });
+
+    it('moves records put back by a failed requeue to the tail once a requeue succeeds, leaving one copy of each', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1), record(2)]);
+      const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
+        throw errnoError('ENOSPC', 'no space left on device, write');
+      });
+      await store.requeue(store.lease(1, Number.MAX_SAFE_INTEGER));
+      diskFull.mockRestore();
+      const [putBack] = store.lease(1, Number.MAX_SAFE_INTEGER);
+      putBack.attempts = 2;
+
+      // Act
+      await store.requeue([putBack]);
+      await store.close();
+
+      // Assess
+      expect(leaseAll(open(folder))).toEqual([record(1), record(2), record(0, { attempts: 2 })]);
+    });
+
+    it('keeps the records of a requeue that cannot start a new segment file, and leases them again', async () => {
+      // Prepare: the first record fills the active segment, so the copy needs a new file.
+      const store = open(tempFolder(), { segmentBytes: 1024 });
+      await appendAll(store, [sized(0, 900)]);
+      const leased = store.lease(1, Number.MAX_SAFE_INTEGER);
+      const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
+        throw errnoError('EMFILE', 'too many open files, open');
+      });
+
+      // Act
+      await store.requeue(leased);
+      noHandles.mockRestore();
+
+      // Assess
+      expect(ids(leaseAll(store))).toEqual(['r0']);
+      expect(logs).toContainEqual(
+        logged('error', 'Could not requeue records', {
+          stream: ARN,
+          records: 1,
+          errorName: 'Error',
+          errorMessage: 'Cannot start a new segment file: EMFILE: too many open files, open',
+        }),
       );
     });
   });

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DiskRecordStore, DiskRecordStoreOptions, storedStreamArns } from '../../runtime/disk-record-store';
 import { tableCrc32 } from '../../runtime/disk-segment';
 import type { LogFields, Logger } from '../../runtime/logger';
 import type { QueuedRecord } from '../../runtime/record-store';
+import { startDiskQueueWriter } from '../helpers/disk-queue-writer';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';
@@ -638,30 +638,11 @@ describe('DiskRecordStore', () => {
     it('keeps records whose append resolved in a process then killed with SIGKILL', async () => {
       // Prepare
       const folder = tempFolder();
-      const child = spawn(
-        process.execPath,
-        [
-          '--require',
-          'tsx/cjs',
-          resolve(__dirname, '../helpers/disk-queue-writer.ts'),
-          folder,
-          ARN,
-          '500',
-          'never',
-        ],
-        { cwd: resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const exited = new Promise((resolveExit) => child.once('exit', (_, signal) => resolveExit(signal)));
-      await new Promise<void>((resolveAppended, rejectAppended) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          if (chunk.includes('appended')) resolveAppended();
-        });
-        child.once('exit', () => rejectAppended(new Error('The writer exited before appending')));
-      });
+      const writer = await startDiskQueueWriter(folder, ARN, 500, 'never');
 
       // Act
-      child.kill('SIGKILL');
-      const signal = await exited;
+      writer.child.kill('SIGKILL');
+      const signal = await writer.exited;
 
       // Assess
       const leased = leaseAll(open(folder));

@@ -105,6 +105,31 @@ function errnoError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
+/**
+ * Fakes the clock's timers only: the store's own turn-end work (microtasks, `setImmediate`) and the file system's
+ * callbacks run as usual.
+ */
+function useFakeTimers(): void {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+}
+
+/** The next turn of the event loop, after work the store started with `setImmediate`. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
+}
+
+/** Files under `folder` this process holds open (Linux). */
+function openHandles(folder: string): string[] {
+  return fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(folder) ? [target] : [];
+    } catch {
+      return []; // the descriptor readdir itself used, closed by now
+    }
+  });
+}
+
 function logged(level: string, message: string, fields: LogFields): LogEntry {
   return expect.objectContaining({ level, message: expect.stringContaining(message), fields }) as LogEntry;
 }
@@ -114,6 +139,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  jest.useRealTimers();
   jest.restoreAllMocks();
   await Promise.all(stores.splice(0).map((store) => store.close()));
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
@@ -606,13 +632,17 @@ describe('DiskRecordStore', () => {
 
     it("syncs written files within the interval with 'periodic'", async () => {
       // Prepare
+      useFakeTimers();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'periodic', syncIntervalMs: 20 });
       await store.append(record(0));
+      jest.advanceTimersByTime(19);
+      await nextTurn();
       const beforeInterval = fdatasync.mock.calls.length;
 
       // Act
-      await new Promise((resolveAfter) => setTimeout(resolveAfter, 200));
+      jest.advanceTimersByTime(1);
+      await nextTurn();
 
       // Assess
       expect(beforeInterval).toBe(0);
@@ -621,10 +651,12 @@ describe('DiskRecordStore', () => {
 
     it("leaves syncing to the OS with 'never' until the store closes", async () => {
       // Prepare
+      useFakeTimers();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'never' });
       await store.append(record(0));
-      await new Promise((resolveAfter) => setTimeout(resolveAfter, 100));
+      jest.advanceTimersByTime(3_600_000);
+      await nextTurn();
       const beforeClose = fdatasync.mock.calls.length;
 
       // Act
@@ -828,6 +860,51 @@ describe('DiskRecordStore', () => {
 
       // Assess
       expect(opening).toThrow(`Cannot open the disk queue of ${ARN} in ${join(file, 'queue')}`);
+    });
+
+    it('holds no file handle or timer once closed, and opens again in the same process', async () => {
+      // Prepare: a store with a segment, acknowledgements, a read position and a record leased.
+      useFakeTimers();
+      const folder = tempFolder();
+      const store = open(folder, { sync: 'periodic' });
+      await appendAll(store, [record(0), record(1), record(2)]);
+      await store.release(store.lease(1, Number.MAX_SAFE_INTEGER));
+      store.lease(1, Number.MAX_SAFE_INTEGER);
+      const whileOpen = { handles: openHandles(folder).length, timers: jest.getTimerCount() };
+
+      // Act
+      await store.close();
+      const afterClose = { handles: openHandles(folder), timers: jest.getTimerCount() };
+      const reopened = open(folder);
+
+      // Assess
+      expect(whileOpen.handles).toBeGreaterThan(0);
+      expect(whileOpen.timers).toBe(1);
+      expect(afterClose).toEqual({ handles: [], timers: 0 });
+      expect(ids(leaseAll(reopened))).toEqual(['r1', 'r2']);
+    });
+
+    it('names the stream, the folder and the reason when it cannot open a file, leaving nothing behind', async () => {
+      // Prepare
+      useFakeTimers();
+      const folder = tempFolder();
+      const store = open(folder);
+      await store.append(record(0));
+      await store.close();
+      const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
+        throw errnoError('EMFILE', 'too many open files, open');
+      });
+
+      // Act
+      const opening = () => open(folder);
+
+      // Assess
+      expect(opening).toThrow(
+        `Cannot open the disk queue of ${ARN} in ${store.streamDirectory}: EMFILE: too many open files, open`,
+      );
+      expect(jest.getTimerCount()).toBe(0);
+      noHandles.mockRestore();
+      expect(ids(leaseAll(open(folder)))).toEqual(['r0']);
     });
 
     it('refuses to open a stream whose queue is already open in this process', () => {

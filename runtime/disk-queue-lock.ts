@@ -1,32 +1,36 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FILE_MODE, isNotFound, prepareQueueDirectory, removeFile } from './disk-queue-folder';
+import { isNotFound, prepareQueueDirectory, removeFile } from './disk-queue-folder';
 import { createLogger, describeError, Logger } from './logger';
 
 /**
  * One connector process per `QueueDirectory`: two would append to the same segment files and interleave their
- * records. The process that starts first holds a lock file naming it; a second one is refused with an error naming
- * the folder and the holder. A lock whose holder no longer runs (killed with SIGKILL, or gone with a reboot) is taken
+ * records. The process that starts first holds a lock naming it; a second one is refused with an error naming the
+ * folder and the holder. A lock whose holder no longer runs (killed with SIGKILL, or gone with a reboot) is taken
  * over, telling a reused pid from its holder by the process's start time and the boot id (Linux).
  *
- * The lock is a file rather than an advisory lock because Node.js has no `flock`. Its holder is judged by pid, so
+ * The lock is a symbolic link whose target is the holder (`<pid>:<start>:<boot>:<locked at>`), as Emacs locks
+ * files: creating one is atomic, it needs no data block, so a connector restarted on a full disk can still take it
+ * and drain its queue, and `ls -l` shows who holds it. Node.js has no `flock`, and the holder is judged by pid, so
  * two connectors in different pid namespaces (containers) sharing one folder cannot see each other.
  */
 
-/** The lock file's name in `QueueDirectory`. */
+/** The lock's name in `QueueDirectory`. */
 export const LOCK_FILE = 'firehose-connector.lock';
 /** Rounds of "create, or judge and remove a stale lock" before giving up on a folder other processes keep busy. */
 const MAX_ATTEMPTS = 5;
+/** Characters of the boot id kept: enough to tell boots apart, and the target stays under ext4's 60-byte inline limit. */
+const BOOT_ID_CHARS = 8;
 
-/** What the lock file holds: enough to tell whether its process still runs. */
+/** Who holds a lock: enough to tell whether that process still runs. */
 export interface LockHolder {
   readonly pid: number;
   /** When the process started, in clock ticks since boot (Linux), so that a reused pid is not taken for it. */
   readonly processStart?: string;
-  /** Linux's boot id: a lock from before a reboot is stale, whatever process has its pid now. */
+  /** The start of Linux's boot id: a lock from before a reboot is stale, whatever process has its pid now. */
   readonly bootId?: string;
-  /** When the lock was taken, for people reading the error. */
-  readonly lockedAt: string;
+  /** When the lock was taken, in epoch seconds. */
+  readonly lockedAt: number;
 }
 
 /** A running process holds the lock of the folder. */
@@ -37,8 +41,8 @@ export class QueueDirectoryInUseError extends Error {
   ) {
     super(
       `QueueDirectory ${directory} is in use by another connector process (pid ${holder.pid}, since ` +
-        `${holder.lockedAt}). Give each connector its own QueueDirectory, or stop the other one. If process ` +
-        `${holder.pid} is not a connector, delete ${join(directory, LOCK_FILE)}.`,
+        `${new Date(holder.lockedAt * 1000).toISOString()}). Give each connector its own QueueDirectory, or stop ` +
+        `the other one. If process ${holder.pid} is not a connector, delete ${join(directory, LOCK_FILE)}.`,
     );
     this.name = 'QueueDirectoryInUseError';
   }
@@ -47,7 +51,7 @@ export class QueueDirectoryInUseError extends Error {
 export interface QueueDirectoryLock {
   /** The locked folder, resolved. */
   readonly directory: string;
-  /** Deletes the lock file if it is still this lock's; later calls do nothing. */
+  /** Deletes the lock if it is still this one; later calls do nothing. */
   release(): void;
 }
 
@@ -65,29 +69,28 @@ export function lockQueueDirectory(
   const folder = resolve(directory);
   if (held.has(folder)) throw new Error(`QueueDirectory ${folder} is already locked by this process`);
   const path = join(folder, LOCK_FILE);
-  const holder: LockHolder = {
+  const ours = formatHolder({
     pid: process.pid,
     processStart: processStart(process.pid),
     bootId: bootId(),
-    lockedAt: new Date().toISOString(),
-  };
-  const content = `${JSON.stringify(holder)}\n`;
+    lockedAt: Math.floor(Date.now() / 1000),
+  });
   try {
     prepareQueueDirectory(folder, logger);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (tryCreate(path, content)) {
+      if (tryCreate(path, ours)) {
         held.add(folder);
-        return { directory: folder, release: () => release(folder, path, content, logger) };
+        return { directory: folder, release: () => release(folder, path, ours, logger) };
       }
-      const found = readText(path);
+      const found = readLock(path);
       if (found === undefined) continue;
-      const previous = parseHolder(found);
-      if (previous && isRunning(previous)) throw new QueueDirectoryInUseError(folder, previous);
+      const holder = parseHolder(found);
+      if (holder && isRunning(holder)) throw new QueueDirectoryInUseError(folder, holder);
       if (removeStale(path, found)) {
         logger.warn('Taking over the disk queue lock of a process that no longer runs', {
           directory: folder,
-          pid: previous?.pid,
-          lockedAt: previous?.lockedAt,
+          lock: found,
+          pid: holder?.pid,
         });
       }
     }
@@ -100,35 +103,22 @@ export function lockQueueDirectory(
   throw new Error(`QueueDirectory ${folder} cannot be locked: other processes keep taking its lock`);
 }
 
-/**
- * Creates the lock file with `content`, complete or not at all: the content is written to a file of this process
- * and synced, then linked to the lock's name, which fails if that name exists. False when it does.
- */
-function tryCreate(path: string, content: string): boolean {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w', FILE_MODE);
+/** Creates the lock holding `holder`; false when a lock exists. */
+function tryCreate(path: string, holder: string): boolean {
   try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.linkSync(temporary, path);
+    fs.symlinkSync(holder, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
-  } finally {
-    removeFile(temporary);
   }
 }
 
 /**
- * Removes the lock file found holding `stale`, unless a process took it over since: the file is first renamed to a
- * name of this process, which only one process can do to a given file, then checked, and a lock taken over meanwhile
- * is linked back. (Should a third process create a lock in that instant, the link fails and this process gives up.)
- * True when the stale lock was removed.
+ * Removes the lock found holding `stale`, unless a process took it over since: the lock is first renamed to a name
+ * of this process, which only one process can do to a given lock, then checked, and a lock taken over meanwhile is
+ * put back. (Should a third process create a lock in that instant, putting it back fails and this process gives
+ * up.) True when the stale lock was removed.
  */
 function removeStale(path: string, stale: string): boolean {
   const claimed = `${path}.${process.pid}.stale`;
@@ -139,20 +129,21 @@ function removeStale(path: string, stale: string): boolean {
     throw error;
   }
   try {
-    if (readText(claimed) === stale) return true;
-    fs.linkSync(claimed, path);
+    const found = readLock(claimed);
+    if (found === stale) return true;
+    if (found !== undefined) fs.symlinkSync(found, path);
     return false;
   } finally {
     removeFile(claimed);
   }
 }
 
-function release(folder: string, path: string, content: string, logger: Logger): void {
+function release(folder: string, path: string, ours: string, logger: Logger): void {
   if (!held.delete(folder)) return;
   try {
-    if (readText(path) === content) fs.unlinkSync(path);
+    if (readLock(path) === ours) fs.unlinkSync(path);
   } catch (error) {
-    logger.warn('Could not delete the disk queue lock file', { file: path, ...describeError(error) });
+    logger.warn('Could not delete the disk queue lock', { file: path, ...describeError(error) });
   }
 }
 
@@ -170,24 +161,32 @@ function isRunning(holder: LockHolder): boolean {
   return start === undefined || holder.processStart === undefined || start === holder.processStart;
 }
 
-/** The lock's holder, or undefined when the file holds something else (a damaged or foreign file): stale. */
-function parseHolder(text: string): LockHolder | undefined {
-  try {
-    const parsed = JSON.parse(text) as Partial<LockHolder> | null;
-    const pid = parsed?.pid;
-    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
-    return {
-      pid,
-      processStart: typeof parsed?.processStart === 'string' ? parsed.processStart : undefined,
-      bootId: typeof parsed?.bootId === 'string' ? parsed.bootId : undefined,
-      lockedAt: typeof parsed?.lockedAt === 'string' ? parsed.lockedAt : 'an unknown time',
-    };
-  } catch {
-    return undefined;
-  }
+function formatHolder(holder: LockHolder): string {
+  return [holder.pid, holder.processStart ?? '', holder.bootId ?? '', holder.lockedAt].join(':');
 }
 
-function readText(path: string): string | undefined {
+/** The lock's holder, or undefined when the lock holds something else (a damaged or foreign file): stale. */
+function parseHolder(text: string): LockHolder | undefined {
+  const fields = text.split(':');
+  if (fields.length !== 4 || !fields.every((field) => /^[0-9a-f]*$/.test(field))) return undefined;
+  const [pid, start, boot, lockedAt] = fields;
+  if (!/^[1-9]\d*$/.test(pid) || !/^\d+$/.test(lockedAt)) return undefined;
+  return {
+    pid: Number(pid),
+    processStart: start || undefined,
+    bootId: boot || undefined,
+    lockedAt: Number(lockedAt),
+  };
+}
+
+/** The lock's target; a regular file in its place (none this code makes) is read as its content. */
+function readLock(path: string): string | undefined {
+  try {
+    return fs.readlinkSync(path);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+  }
   try {
     return fs.readFileSync(path, 'utf8');
   } catch (error) {
@@ -213,7 +212,10 @@ function processStart(pid: number): string | undefined {
 /** @see https://man7.org/linux/man-pages/man4/random.4.html (`boot_id`) */
 function bootId(): string | undefined {
   try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return fs
+      .readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')
+      .replaceAll('-', '')
+      .slice(0, BOOT_ID_CHARS);
   } catch {
     return undefined;
   }

@@ -47,16 +47,20 @@ async function startWriter(directory: string): Promise<DiskQueueWriter> {
   return writer;
 }
 
-/** Writes a lock file as a connector would have, with the fields given. */
-function writeLockFile(directory: string, holder: Record<string, unknown>): void {
-  fs.writeFileSync(
-    join(directory, LOCK_FILE),
-    JSON.stringify({ lockedAt: '2025-01-01T00:00:00.000Z', ...holder }),
-  );
+/** Leaves a lock as a connector would have: a symbolic link to `<pid>:<process start>:<boot id>:<locked at>`. */
+function writeLock(directory: string, holder: { pid: number; processStart: string; bootId?: string }): void {
+  const target = [holder.pid, holder.processStart, holder.bootId ?? currentBootId(), 1_764_000_000].join(':');
+  fs.symlinkSync(target, join(directory, LOCK_FILE));
 }
 
-function lockHolderPid(directory: string): unknown {
-  return (JSON.parse(fs.readFileSync(join(directory, LOCK_FILE), 'utf8')) as { pid: unknown }).pid;
+/** The pid the folder's lock names. */
+function lockHolderPid(directory: string): number {
+  return Number(fs.readlinkSync(join(directory, LOCK_FILE)).split(':')[0]);
+}
+
+/** The start of the boot id, as locks record it. */
+function currentBootId(): string {
+  return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replaceAll('-', '').slice(0, 8);
 }
 
 /** The start time field of `/proc/<pid>/stat`, as the lock records it. */
@@ -78,6 +82,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  jest.restoreAllMocks();
   for (const taken of locks.splice(0)) taken.release();
   for (const writer of writers.splice(0)) {
     writer.child.kill('SIGKILL');
@@ -122,7 +127,7 @@ describe('lockQueueDirectory', () => {
     // Prepare: the parent process runs, but the lock says its holder started at another time.
     const folder = tempFolder();
     const otherStart = String(Number(processStartOf(process.ppid)) + 1);
-    writeLockFile(folder, { pid: process.ppid, processStart: otherStart });
+    writeLock(folder, { pid: process.ppid, processStart: otherStart });
 
     // Act
     lock(folder);
@@ -135,10 +140,10 @@ describe('lockQueueDirectory', () => {
   it('takes over a lock taken before the machine rebooted, whatever process has its pid now', () => {
     // Prepare
     const folder = tempFolder();
-    writeLockFile(folder, {
+    writeLock(folder, {
       pid: process.ppid,
       processStart: processStartOf(process.ppid),
-      bootId: '00000000-0000-0000-0000-000000000000',
+      bootId: '00000000',
     });
 
     // Act
@@ -152,7 +157,7 @@ describe('lockQueueDirectory', () => {
   it('keeps a lock whose holder runs with the start time it recorded', () => {
     // Prepare
     const folder = tempFolder();
-    writeLockFile(folder, { pid: process.ppid, processStart: processStartOf(process.ppid) });
+    writeLock(folder, { pid: process.ppid, processStart: processStartOf(process.ppid) });
 
     // Act
     const locking = () => lock(folder);
@@ -161,7 +166,7 @@ describe('lockQueueDirectory', () => {
     expect(locking).toThrow(`is in use by another connector process (pid ${process.ppid}, since `);
   });
 
-  it('replaces a lock file that holds no lock, such as one left empty', () => {
+  it("replaces a file in the lock's place that holds no lock, such as an empty one", () => {
     // Prepare
     const folder = tempFolder();
     fs.writeFileSync(join(folder, LOCK_FILE), '');
@@ -200,17 +205,38 @@ describe('lockQueueDirectory', () => {
     expect(logs).toEqual([]);
   });
 
-  it('creates a missing folder 0700 with a lock file 0600', () => {
+  it('creates a missing folder 0700, whatever the umask', () => {
     // Prepare
     const folder = join(tempFolder(), 'queue');
+    const umask = process.umask(0);
+
+    // Act
+    try {
+      lock(folder);
+    } finally {
+      process.umask(umask);
+    }
+
+    // Assess
+    expect((fs.statSync(folder).mode & 0o777).toString(8)).toBe('700');
+    expect(lockHolderPid(folder)).toBe(process.pid);
+  });
+
+  it('takes the lock on a full disk, where no file can be written', () => {
+    // Prepare
+    const folder = tempFolder();
+    const diskFull = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    jest.spyOn(fs, 'writeSync').mockImplementation(diskFull);
+    jest.spyOn(fs, 'writeFileSync').mockImplementation(diskFull);
+    jest.spyOn(fs, 'openSync').mockImplementation(diskFull);
 
     // Act
     lock(folder);
 
     // Assess
-    expect([fs.statSync(folder).mode & 0o777, fs.statSync(join(folder, LOCK_FILE)).mode & 0o777]).toEqual([
-      0o700, 0o600,
-    ]);
+    expect(lockHolderPid(folder)).toBe(process.pid);
   });
 
   it('reports an existing folder that other users may enter, and leaves its mode as it is', () => {

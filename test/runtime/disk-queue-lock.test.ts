@@ -7,27 +7,16 @@ import {
   QueueDirectoryInUseError,
   QueueDirectoryLock,
 } from '../../runtime/disk-queue-lock';
-import type { LogFields, Logger } from '../../runtime/logger';
+import type { LogFields } from '../../runtime/logger';
 import { DiskQueueWriter, startDiskQueueWriter } from '../helpers/disk-queue-writer';
+import { captureLogger, LogEntry } from '../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
-
-interface LogEntry {
-  readonly level: string;
-  readonly message: string;
-  readonly fields?: LogFields;
-}
 
 const folders: string[] = [];
 const locks: QueueDirectoryLock[] = [];
 const writers: DiskQueueWriter[] = [];
 let logs: LogEntry[];
-
-function captureLogger(): Logger {
-  const log = (level: string) => (message: string, fields?: LogFields) =>
-    logs.push({ level, message, fields });
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 function tempFolder(): string {
   const folder = fs.mkdtempSync(join(tmpdir(), 'disk-queue-lock-'));
@@ -36,7 +25,7 @@ function tempFolder(): string {
 }
 
 function lock(directory: string): QueueDirectoryLock {
-  const taken = lockQueueDirectory(directory, captureLogger());
+  const taken = lockQueueDirectory(directory, captureLogger(logs));
   locks.push(taken);
   return taken;
 }

@@ -4,30 +4,18 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DiskRecordStore, DiskRecordStoreOptions, storedStreamArns } from '../../runtime/disk-record-store';
 import { tableCrc32 } from '../../runtime/disk-segment';
-import type { LogFields, Logger } from '../../runtime/logger';
 import type { QueuedRecord } from '../../runtime/record-store';
 import { startDiskQueueWriter } from '../helpers/disk-queue-writer';
+import { captureLogger, LogEntry, logged } from '../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';
 const HEADER_BYTES = 32;
 const ENQUEUED_AT = 1_764_000_000_123;
 
-interface LogEntry {
-  readonly level: string;
-  readonly message: string;
-  readonly fields?: LogFields;
-}
-
 const folders: string[] = [];
 const stores: DiskRecordStore[] = [];
 let logs: LogEntry[];
-
-function captureLogger(): Logger {
-  const log = (level: string) => (message: string, fields?: LogFields) =>
-    logs.push({ level, message, fields });
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 function tempFolder(): string {
   const folder = fs.mkdtempSync(join(tmpdir(), 'disk-queue-'));
@@ -36,7 +24,7 @@ function tempFolder(): string {
 }
 
 function open(directory: string, options: Partial<DiskRecordStoreOptions> = {}): DiskRecordStore {
-  const store = DiskRecordStore.open({ directory, streamArn: ARN, logger: captureLogger(), ...options });
+  const store = DiskRecordStore.open({ directory, streamArn: ARN, logger: captureLogger(logs), ...options });
   stores.push(store);
   return store;
 }
@@ -128,10 +116,6 @@ function openHandles(folder: string): string[] {
       return []; // the descriptor readdir itself used, closed by now
     }
   });
-}
-
-function logged(level: string, message: string, fields: LogFields): LogEntry {
-  return expect.objectContaining({ level, message: expect.stringContaining(message), fields }) as LogEntry;
 }
 
 beforeEach(() => {

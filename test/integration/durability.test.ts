@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
@@ -277,8 +277,9 @@ describe('the disk queue', () => {
   }, 60_000);
 });
 
+/** The regular files under `folder`: segments, acknowledgements, stream.json (the lock is a symbolic link). */
 function listFiles(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' })
     .map((entry) => join(folder, entry))
-    .filter((path) => statSync(path).isFile());
+    .filter((path) => lstatSync(path).isFile());
 }

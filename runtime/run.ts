@@ -1,11 +1,13 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
-import { ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
+import { CONFIG_ERROR_HEADING, ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
 import { Connector, ConnectorStats } from './connector';
+import { lockQueueDirectory, QueueDirectoryLock } from './disk-queue-lock';
 import { DiskRecordStore, storedStreamArns } from './disk-record-store';
 import { FirehoseSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { Topics } from './messages';
 import { describeBroker, MqttTransport } from './mqtt-transport';
+import { ProblemsError } from './parameters';
 import { StatusPublisher } from './status-publisher';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
@@ -35,6 +37,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   const statuses = new StatusPublisher((payload) => mqttLink.transport!.publishStatus(payload), logger);
   const { queue } = config;
   const onDisk = queue.store === 'disk';
+  const queueLock = onDisk ? lockQueue(queue.directory, logger) : undefined;
   const connector = new Connector({
     config,
     sender,
@@ -98,6 +101,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
     await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);
     sender.destroy();
+    queueLock?.release();
     logger.info(
       drained ? 'Stopped after delivering every queued record' : 'Stopped with records undelivered',
       {
@@ -110,6 +114,15 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     stats: () => connector.stats(),
     stop: () => (stopping ??= stop()),
   };
+}
+
+/** Takes the disk queue folder for this process; a folder in use or unusable is a configuration error. */
+function lockQueue(directory: string, logger: Logger): QueueDirectoryLock {
+  try {
+    return lockQueueDirectory(directory, logger);
+  } catch (error) {
+    throw new ProblemsError(CONFIG_ERROR_HEADING, [describeError(error).errorMessage]);
+  }
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

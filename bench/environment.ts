@@ -5,7 +5,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
 import type { QuotaSetting } from '../runtime/local/stream-quotas';
 import { Topics } from '../runtime/messages';
-import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
+import { CONNECTOR_ENVIRONMENT, connectorNodeOptions } from '../runtime/node-options';
+import { PARAMETERS } from '../runtime/parameters';
 import type { StatusEntry } from '../runtime/status';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
 import { BenchChild } from './child';
@@ -166,9 +167,16 @@ export function spawnConnector(launch: ConnectorLaunch): BenchChild {
   );
   const child = BenchChild.spawn(
     'connector',
-    [...CONNECTOR_NODE_OPTIONS, ...(launch.nodeArgs ?? []), launch.bundle, '--config', configFile],
+    [
+      ...connectorNodeOptions(Number(launch.parameters?.MemorySize ?? PARAMETERS.MemorySize.default)),
+      ...(launch.nodeArgs ?? []),
+      launch.bundle,
+      '--config',
+      configFile,
+    ],
     {
       PATH: process.env.PATH,
+      ...CONNECTOR_ENVIRONMENT,
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
       AWS_SECRET_ACCESS_KEY: 'bench-secret',
       AWS_ENDPOINT_URL_FIREHOSE: launch.endpointUrl,

@@ -7,7 +7,9 @@
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html
  */
 import {
+  CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
+  MIN_OLD_SPACE_MIB,
   defaultParameterValues,
   PARAMETER_NAMES,
   ParameterDefinition,
@@ -195,6 +197,21 @@ export function parametersWithoutDefault(): ParameterName[] {
 const PID_FILE = `"\${${WORK_DIR_ENV}-.}/${PID_FILE_NAME}"`;
 
 /**
+ * Sets `old_space_mib` from the MemorySize variable as `oldSpaceMiB` does (half, at least MIN_OLD_SPACE_MIB); a value
+ * that is not a number of KB leaves the least, and the runtime then reports the bad parameter.
+ */
+function oldSpaceLines(): string[] {
+  return [
+    `old_space_mib=${MIN_OLD_SPACE_MIB}`,
+    `memory_kb=$(printf '%s' "$MemorySize" | tr -d ' ')`,
+    'case "$memory_kb" in',
+    `  ''|*[!0-9]*) ;;`,
+    `  *) [ "$((memory_kb / 2048))" -le ${MIN_OLD_SPACE_MIB} ] || old_space_mib=$((memory_kb / 2048)) ;;`,
+    'esac',
+  ];
+}
+
+/**
  * POSIX sh script: check Node.js, drop uninterpolated placeholders, record the process id for the Shutdown step,
  * then `exec` Node, so that the process id is Node's and signals reach the runtime directly.
  *
@@ -216,7 +233,9 @@ export function runScript(componentName: string, artifactFileName: string): stri
       (name) => `case "\${${name}-}" in "{configuration"*) unset ${name} ;; esac`,
     ),
     `echo $$ > ${PID_FILE} || echo "Cannot record the process id: stopping will not wait for queued records." >&2`,
-    `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/${artifactFileName}"`,
+    ...oldSpaceLines(),
+    ...Object.entries(CONNECTOR_ENVIRONMENT).map(([name, value]) => `export ${name}=${value}`),
+    `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} --max-old-space-size="$old_space_mib" "{artifacts:path}/${artifactFileName}"`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -13,6 +13,8 @@ export interface AdaptiveRateOptions {
   readonly windowMs?: number;
 }
 
+const PEAK_HALF_LIFE_MS = 60_000;
+
 const UNLIMITED: Amount = { records: Number.POSITIVE_INFINITY, bytes: Number.POSITIVE_INFINITY };
 
 /**
@@ -42,6 +44,9 @@ export class AdaptiveRate {
    */
   private firstAnsweredAt?: number;
   private raisedAt = 0;
+  /** The highest limit set, decaying by half every `PEAK_HALF_LIFE_MS`. */
+  private peak: Amount = { records: 0, bytes: 0 };
+  private peakAt = 0;
   private loweredAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: AdaptiveRateOptions = {}) {
@@ -113,15 +118,33 @@ export class AdaptiveRate {
     // The first refusal comes once the service's bucket, full at the start, is empty: what was accepted until
     // then includes that second of burst.
     const measured = this.acceptance(now, this.limited ? 0 : this.windowMs);
-    this.limit = {
+    this.limit = this.floored(now, {
       records: Math.max(1, Math.min(this.limit.records, measured.records) * this.decrease),
       bytes: Math.max(1, Math.min(this.limit.bytes, measured.bytes) * this.decrease),
-    };
+    });
     this.tokens = { records: 0, bytes: 0 };
     this.refilledAt = now;
     this.raisedAt = now;
     this.loweredAt = now;
     return 'slowed';
+  }
+
+  /**
+   * `limit`, but no less than half the highest limit of about the last minute. A quota refuses more the faster it
+   * is sent to, so slowing down ends its refusals long before that; refusals that go on however slowly the stream
+   * is sent (a fault, not a quota) would otherwise lower the rate at every call, to nothing.
+   */
+  private floored(now: number, limit: Amount): Amount {
+    const decay = 0.5 ** ((now - this.peakAt) / PEAK_HALF_LIFE_MS);
+    this.peak = {
+      records: Math.max(limit.records, this.peak.records * decay),
+      bytes: Math.max(limit.bytes, this.peak.bytes * decay),
+    };
+    this.peakAt = now;
+    return {
+      records: Math.max(limit.records, this.peak.records / 2),
+      bytes: Math.max(limit.bytes, this.peak.bytes / 2),
+    };
   }
 
   /** Records and bytes per second accepted over the last window, or over the time since sending started. */

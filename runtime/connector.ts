@@ -58,7 +58,7 @@ export class Connector {
     this.registry = new StreamRegistry({
       maxStreams: config.maxDeliveryStreams,
       pinnedArn: config.defaultDeliveryStream.arn,
-      create: (stream) => this.createDispatcher(stream, budget, sendBudget),
+      create: (stream, onIdle) => this.createDispatcher(stream, budget, sendBudget, onIdle),
       onReleased: (served) => options.onStreamsReleased?.(served),
       logger,
     });
@@ -202,6 +202,7 @@ export class Connector {
     stream: DeliveryStreamTarget,
     budget: MemoryBudget,
     sendBudget: SendBudget,
+    onIdle: () => void,
   ): StreamDispatcher {
     const { config, sender, logger, publishStatus, createStore } = this.options;
     return new StreamDispatcher({
@@ -212,6 +213,7 @@ export class Connector {
       sender,
       report: publishStatus,
       logger,
+      onIdle,
       queueSize: config.deliveryStreamQueueSize,
       maxDurableBytes: config.queue.diskMaxBytes,
       fullPolicy: config.queue.fullPolicy,

@@ -23,6 +23,8 @@ export interface StreamDispatcherOptions {
   /** Receives the status entries of every record that reached an end. */
   readonly report: (entries: StatusEntry[]) => void;
   readonly logger: Logger;
+  /** Called each time the stream becomes idle: nothing queued, nothing in flight. */
+  readonly onIdle?: () => void;
   /** `DeliveryStreamQueueSize`: most records an in-memory queue holds for this stream. */
   readonly queueSize: number;
   /** Most data bytes a durable (disk) queue holds for this stream. @default no limit */
@@ -127,6 +129,11 @@ export class StreamDispatcher {
 
   get stats(): StreamSnapshot {
     return { ...this.counters, queued: this.options.store.count };
+  }
+
+  /** Whether its records wait in files: an idle stream then holds file handles worth giving back at once. */
+  get holdsFiles(): boolean {
+    return this.options.store.durable;
   }
 
   /** Nothing queued and no call in flight: the stream may be released. */
@@ -479,6 +486,7 @@ export class StreamDispatcher {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+    this.options.onIdle?.();
   }
 }
 

@@ -7,8 +7,11 @@ export interface StreamRegistryOptions {
   readonly maxStreams: number;
   /** ARN of the default stream, which is served for the connector's whole life. */
   readonly pinnedArn: string;
-  /** Makes the dispatcher of a stream; may throw (a disk queue that cannot open). */
-  readonly create: (stream: DeliveryStreamTarget) => StreamDispatcher;
+  /**
+   * Makes the dispatcher of a stream, which calls `onIdle` each time it becomes idle; may throw (a disk queue that
+   * cannot open).
+   */
+  readonly create: (stream: DeliveryStreamTarget, onIdle: () => void) => StreamDispatcher;
   /** Called after streams were released, with the streams still served. */
   readonly onReleased: (served: readonly DeliveryStreamTarget[]) => void;
   readonly logger: Logger;
@@ -39,8 +42,9 @@ interface Entry {
 /**
  * The delivery streams the connector serves at once, so that a publisher naming endless distinct streams cannot
  * grow the process: at most `maxStreams`, an idle override stream (nothing queued, nothing in flight) released after
- * `idleReleaseMs` or as soon as its slot is needed, with its queue's files, timers and (through `onReleased`) the
- * SDK client of a region no longer used.
+ * `idleReleaseMs` or as soon as its slot is needed, with its queue's timers and (through `onReleased`) the SDK client
+ * of a region no longer used. An idle override stream with a disk queue is released at once: its open files are
+ * worth more than the folder's reopening costs.
  */
 export class StreamRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -112,9 +116,18 @@ export class StreamRegistry {
   }
 
   private add(stream: DeliveryStreamTarget): StreamDispatcher {
-    const dispatcher = this.options.create(stream);
+    const dispatcher = this.options.create(stream, () => this.onIdle(stream.arn));
     this.entries.set(stream.arn, { stream, dispatcher, lastUsed: this.now() });
     return dispatcher;
+  }
+
+  private onIdle(arn: string): void {
+    const entry = this.entries.get(arn);
+    if (!entry?.dispatcher.holdsFiles) return;
+    // After the call's statuses and store updates of this turn; a message may take the stream meanwhile.
+    setImmediate(() => {
+      if (this.entries.get(arn) === entry && this.releasable(entry)) this.release([entry]);
+    });
   }
 
   /** The override stream that has been idle longest, if any is idle. */

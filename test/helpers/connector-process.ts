@@ -2,7 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
+import {
+  CONNECTOR_ENVIRONMENT,
+  CONNECTOR_NODE_OPTIONS,
+  connectorNodeOptions,
+} from '../../runtime/node-options';
+import { PARAMETERS } from '../../runtime/parameters';
 
 /** The device bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
 export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');
@@ -54,8 +59,9 @@ export class ConnectorProcess {
   ): Promise<ConnectorProcess> {
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');
     writeFileSync(configFile, JSON.stringify({ StatsIntervalSeconds: 0, ...parameters }));
+    const memorySizeKb = Number(parameters.MemorySize ?? PARAMETERS.MemorySize.default);
     const nodeArgs = [
-      ...CONNECTOR_NODE_OPTIONS,
+      ...connectorNodeOptions(memorySizeKb),
       CONNECTOR_BUNDLE,
       '--config',
       configFile,
@@ -70,6 +76,7 @@ export class ConnectorProcess {
         PATH: process.env.PATH,
         AWS_ACCESS_KEY_ID: 'AKIDTEST',
         AWS_SECRET_ACCESS_KEY: 'test-secret',
+        ...CONNECTOR_ENVIRONMENT,
         ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
         ...options.env,
       },

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,14 @@ import {
   runScript,
   shutdownScript,
 } from '../../lib/recipe';
-import { CONNECTOR_NODE_OPTIONS, defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
+import {
+  CONNECTOR_ENVIRONMENT,
+  CONNECTOR_NODE_OPTIONS,
+  defaultParameterValues,
+  MIN_OLD_SPACE_MIB,
+  oldSpaceMiB,
+  PARAMETER_NAMES,
+} from '../../runtime/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
@@ -86,9 +93,35 @@ describe('buildRecipe', () => {
     // Assess
     expect(run.RequiresPrivilege).toBe(false);
     expect(run.Script.trimEnd().split('\n').pop()).toBe(
-      `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/firehose-connector.js"`,
+      `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} --max-old-space-size="$old_space_mib" "{artifacts:path}/firehose-connector.js"`,
     );
   });
+
+  test.each(['131072', ' 262144 ', '65535', '1048576', '', 'not-a-number'])(
+    'gives Node.js the old generation oldSpaceMiB gives for MemorySize %j, and limits glibc arenas',
+    (memorySize) => {
+      // Prepare: the script up to its exec, with the exec replaced by a print of what it would run with.
+      const script = recipe().Manifests[0].Lifecycle.Run.Script.split('\n');
+      const setup = script
+        .slice(
+          script.findIndex((line) => line.startsWith('old_space_mib=')),
+          -2,
+        )
+        .join('\n');
+
+      // Act
+      const printed = execFileSync('sh', ['-c', `${setup}\necho "$old_space_mib $MALLOC_ARENA_MAX"`], {
+        env: { PATH: process.env.PATH, MemorySize: memorySize },
+        encoding: 'utf8',
+      });
+
+      // Assess
+      const number = Number(memorySize.trim());
+      const expected =
+        memorySize.trim() === '' || Number.isNaN(number) ? MIN_OLD_SPACE_MIB : oldSpaceMiB(number);
+      expect(printed.trim()).toBe(`${expected} ${CONNECTOR_ENVIRONMENT.MALLOC_ARENA_MAX}`);
+    },
+  );
 
   test('stops the connector in a Shutdown step that may outlast the longest flush and the exit after it', () => {
     // Act

@@ -411,4 +411,20 @@ describe('StreamDispatcher', () => {
     expect(outOfBounds).toEqual([]);
     expect(sender.calls).toHaveLength(8);
   });
+
+  it('does not slow to a crawl when one record in seven is refused however slowly the stream is sent', async () => {
+    // Prepare: refusals that are a fault of the service, not its quota.
+    const { sender, statuses, dispatcher, enqueue } = setup({ queueSize: 10_000 });
+    let answered = 0;
+    sender.respond = () => (++answered % 7 === 0 ? retryable() : { ok: true, recordId: `id-${answered}` });
+    await enqueue(2600);
+
+    // Act
+    dispatcher.flush();
+    const elapsedMs = await advanceUntil(() => statuses.length === 2600, '2,600 statuses', 600_000, 50);
+
+    // Assess: every record delivered within seconds; a rate lowered at each refusal took over nine minutes.
+    expect(statuses.filter((status) => status.status !== 'success')).toEqual([]);
+    expect(elapsedMs).toBeLessThanOrEqual(20_000);
+  });
 });

@@ -159,7 +159,7 @@ export async function measureEndpointRoundTrip(size: number): Promise<LatencySum
         endpoint: endpoint.url,
         credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
       }),
-      async (c) => c.destroy(),
+      (c) => Promise.resolve(c.destroy()),
     );
     const data = Buffer.alloc(size, 'x');
     const times: number[] = [];

@@ -68,8 +68,8 @@ export class DiskRecordStore implements RecordStore {
       nextId: recovered.nextId,
       counts,
       logger: this.logger,
-      track: (work) => this.track(work),
-      retired: (segment) => this.track(this.deleteIfEmpty(segment)),
+      track: (work) => void this.track(work),
+      retired: (segment) => void this.track(this.deleteIfEmpty(segment)),
     });
     if (this.policy === 'periodic') {
       this.timer = setInterval(() => this.syncWritten(), options.syncIntervalMs).unref();
@@ -321,7 +321,7 @@ export class DiskRecordStore implements RecordStore {
     segment.ready = 0;
     segment.readyBytes = 0;
     segment.sealed = true;
-    this.track(this.deleteIfEmpty(segment));
+    void this.track(this.deleteIfEmpty(segment));
     return undefined;
   }
 

@@ -10,6 +10,7 @@ import {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
   MIN_OLD_SPACE_MIB,
+  OLD_SPACE_HEADROOM_MIB,
   defaultParameterValues,
   PARAMETER_NAMES,
   ParameterDefinition,
@@ -197,7 +198,8 @@ export function parametersWithoutDefault(): ParameterName[] {
 const PID_FILE = `"\${${WORK_DIR_ENV}-.}/${PID_FILE_NAME}"`;
 
 /**
- * Sets `old_space_mib` from the MemorySize variable as `oldSpaceMiB` does (half, at least MIN_OLD_SPACE_MIB); a value
+ * Sets `old_space_mib` from the MemorySize variable as `oldSpaceMiB` does (half, less the headroom, at least
+ * MIN_OLD_SPACE_MIB); a value
  * that is not a number of KB leaves the least, and the runtime then reports the bad parameter.
  */
 function oldSpaceLines(): string[] {
@@ -206,7 +208,7 @@ function oldSpaceLines(): string[] {
     `memory_kb=$(printf '%s' "$MemorySize" | tr -d ' ')`,
     'case "$memory_kb" in',
     `  ''|*[!0-9]*) ;;`,
-    `  *) [ "$((memory_kb / 2048))" -le ${MIN_OLD_SPACE_MIB} ] || old_space_mib=$((memory_kb / 2048)) ;;`,
+    `  *) [ "$((memory_kb / 2048 - ${OLD_SPACE_HEADROOM_MIB}))" -le ${MIN_OLD_SPACE_MIB} ] || old_space_mib=$((memory_kb / 2048 - ${OLD_SPACE_HEADROOM_MIB})) ;;`,
     'esac',
   ];
 }

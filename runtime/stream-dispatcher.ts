@@ -1,4 +1,3 @@
-import { AdaptiveRate } from './adaptive-rate';
 import { backoffDelayMs, BackoffOptions } from './backoff';
 import { settleCall } from './call-settlement';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
@@ -9,7 +8,9 @@ import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
 import type { QueueFullPolicy } from './parameters';
 import type { QueuedRecord, RecordStore } from './record-store';
+import { IntakeHold } from './intake-hold';
 import { SendBudget } from './send-budget';
+import { StreamPacer } from './stream-pacer';
 import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
 
 export interface StreamDispatcherOptions {
@@ -45,21 +46,6 @@ export type { QueueFullPolicy };
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
-
-/** Ready records, or bytes, beyond which intake waits for a free send slot (four full batches). */
-const INTAKE_HOLD_BACKLOG = 4 * FirehoseLimits.maxBatchRecords;
-const INTAKE_HOLD_BACKLOG_BYTES = 4 * FirehoseLimits.maxBatchBytes;
-/** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
-const MAX_INTAKE_HOLD_MS = 5000;
-
-/**
- * A throttled stream is sent a tenth of a second of its rate at a time: batches large enough that calls stay far
- * below the stream's request quota (1,000 or 2,000 per second), small enough that the service's one-second burst
- * allowance is never spent at once.
- */
-const PACING_SECONDS = 0.1;
-/** Least time between two log lines about one stream's throttling. */
-const THROTTLE_LOG_INTERVAL_MS = 10_000;
 
 export interface StreamStats {
   readonly stream: string;
@@ -98,16 +84,10 @@ export class StreamDispatcher {
   private backoffTimer?: NodeJS.Timeout;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
-  private slotWaiters: (() => void)[] = [];
-  private holdExpired = false;
+  private readonly hold = new IntakeHold();
   private inFlightBytes = 0;
   private readonly sendBudget: SendBudget;
-  private readonly rate = new AdaptiveRate();
-  /** Calls allowed in flight now: from one up to `maxInFlight` as calls go through (slow start). */
-  private callWindow = 1;
-  /** Set while a throttled stream waits for its rate to allow the next batch. */
-  private paceTimer?: NodeJS.Timeout;
-  private throttleLoggedAt = Number.NEGATIVE_INFINITY;
+  private readonly pacer: StreamPacer;
   /** Registered with the send budget while this stream waits for room; wakes the pump. */
   private readonly onSendRoom = (): void => this.pump();
 
@@ -115,6 +95,13 @@ export class StreamDispatcher {
     this.now = options.now ?? Date.now;
     this.maxInFlight = options.maxInFlight ?? 4;
     this.sendBudget = options.sendBudget ?? new SendBudget();
+    this.pacer = new StreamPacer({
+      streamName: options.stream.name,
+      maxInFlight: this.maxInFlight,
+      logger: options.logger,
+      now: this.now,
+      onReady: () => this.pump(),
+    });
     this.counters = {
       stream: options.stream.arn,
       received: 0,
@@ -217,10 +204,10 @@ export class StreamDispatcher {
   async close(): Promise<void> {
     const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
-    clearTimeout(this.paceTimer);
+    this.pacer.stop();
     this.sendBudget.forget(this.onSendRoom);
     for (const batch of this.inFlight.keys()) this.sendBudget.give(batchBytes(batch));
-    this.notifySlotFree();
+    this.hold.slotFreed();
     this.draining = false;
     const abandoned = [...this.inFlight.keys()].flat();
     this.inFlight.clear();
@@ -283,27 +270,17 @@ export class StreamDispatcher {
 
   /**
    * Holds intake (and so the message's acknowledgement) while no call can start and a backlog is ready, so that
-   * during a burst the broker keeps the messages rather than the connector's memory. Never during a backoff,
-   * when queues must fill to their bound, and never for long, since the MQTT connection waits meanwhile.
+   * during a burst the broker keeps the messages rather than the connector's memory (`intake-hold.ts`). Never during
+   * a backoff, when queues must fill to their bound.
    */
-  private async keepUpWithSending(): Promise<void> {
+  private keepUpWithSending(): Promise<void> {
     const { store } = this.options;
-    while (
-      !this.holdExpired &&
-      !this.backoffTimer &&
-      !this.canSendMore() &&
-      (store.readyCount >= INTAKE_HOLD_BACKLOG || store.readyBytes >= INTAKE_HOLD_BACKLOG_BYTES)
-    ) {
-      const slotFreed = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), MAX_INTAKE_HOLD_MS);
-        this.slotWaiters.push(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-      // Calls that hang (until RequestTimeoutSeconds) must not slow intake to one message per hold.
-      if (!slotFreed) this.holdExpired = true;
-    }
+    return this.hold.whileHeld(
+      () =>
+        !this.backoffTimer &&
+        !this.canSendMore() &&
+        IntakeHold.worthHolding(store.readyCount, store.readyBytes),
+    );
   }
 
   private onRecordsReady(): void {
@@ -322,7 +299,7 @@ export class StreamDispatcher {
 
   private pump(): void {
     const { store, publishIntervalMs } = this.options;
-    if (this.backoffTimer || this.paceTimer) return;
+    if (this.backoffTimer || this.pacer.waiting) return;
     while (store.readyCount > 0) {
       const fullBatch =
         store.readyCount >= FirehoseLimits.maxBatchRecords ||
@@ -330,42 +307,21 @@ export class StreamDispatcher {
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
       if (!this.canSendMore()) break;
       const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
-      const size = this.batchSize(Math.min(FirehoseLimits.maxBatchBytes, room));
+      const size = this.pacer.nextBatch(
+        store.readyCount,
+        store.readyBytes,
+        Math.min(FirehoseLimits.maxBatchBytes, room),
+      );
       if (!size) break;
       const batch = store.lease(size.records, size.bytes);
       const bytes = batchBytes(batch);
-      this.rate.spend(this.now(), { records: batch.length, bytes });
+      this.pacer.spend(batch.length, bytes);
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
       this.inFlight.set(batch, this.now());
       void this.send(batch);
     }
     if (store.readyCount === 0) this.flushRequested = false;
-  }
-
-  /**
-   * How much the next call may carry: a full batch while the stream was never throttled; otherwise what its
-   * learnt rate allows, a tenth of a second's worth at a time. Undefined, with a timer set, when the rate allows
-   * no batch yet.
-   */
-  private batchSize(maxBytes: number): { records: number; bytes: number } | undefined {
-    if (!this.rate.limited) return { records: FirehoseLimits.maxBatchRecords, bytes: maxBytes };
-    const { store } = this.options;
-    const now = this.now();
-    const recordBytes = store.readyBytes / store.readyCount;
-    const limit = this.rate.rate;
-    const perStep = Math.floor(Math.min(limit.records, limit.bytes / recordBytes) * PACING_SECONDS);
-    const records = Math.max(1, Math.min(store.readyCount, FirehoseLimits.maxBatchRecords, perStep));
-    const waitMs = this.rate.waitMs(now, { records, bytes: records * recordBytes });
-    if (waitMs > 0) {
-      this.paceTimer = setTimeout(() => {
-        this.paceTimer = undefined;
-        this.pump();
-      }, waitMs);
-      return undefined;
-    }
-    const allowance = this.rate.allowance(now);
-    return { records: Math.min(records, allowance.records), bytes: Math.min(maxBytes, allowance.bytes) };
   }
 
   /**
@@ -381,7 +337,7 @@ export class StreamDispatcher {
       return false;
     }
     if (this.inFlight.size === 0) return true;
-    if (this.inFlight.size >= this.callWindow) return false;
+    if (this.inFlight.size >= this.pacer.callWindow) return false;
     const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
     return room >= wanted;
   }
@@ -400,12 +356,7 @@ export class StreamDispatcher {
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
-    const verdict = this.rate.settle(this.now(), sentAt, settled.accepted, settled.throttled);
-    // Slow start: one call at a time until calls go through whole, so that a stream at its quota is not sent
-    // four full batches before its first answer says so.
-    if (settled.ended.length === batch.length && settled.failed === 0) {
-      this.callWindow = Math.min(this.maxInFlight, this.callWindow + 1);
-    }
+    const verdict = this.pacer.settle(sentAt, batch.length, settled);
     // Progress ends a backoff's escalation at once; a stream at its quota is slowed down, not backed off.
     if (settled.accepted.records > 0) this.consecutiveFailures = 0;
     const failure =
@@ -421,8 +372,6 @@ export class StreamDispatcher {
         backoffMs: delay,
       });
       this.startBackoff(delay);
-    } else if (verdict === 'slowed') {
-      this.logThrottling(settled.throttled);
     }
     // Refused records go with the next sends of the stream, as its rate allows, not at the next tick.
     if (settled.retry.length > 0 && !failure) this.flushRequested = true;
@@ -431,7 +380,7 @@ export class StreamDispatcher {
     this.finish(statuses, ended);
     await Promise.all([store.release(ended), store.requeue(retry)]);
     this.pump();
-    this.notifySlotFree();
+    this.hold.slotFreed();
     if (this.isIdle) this.notifyIdle();
   }
 
@@ -452,19 +401,6 @@ export class StreamDispatcher {
     return undefined;
   }
 
-  private logThrottling(records: number): void {
-    const now = this.now();
-    if (now - this.throttleLoggedAt < THROTTLE_LOG_INTERVAL_MS) return;
-    this.throttleLoggedAt = now;
-    const { records: recordsPerSecond, bytes: bytesPerSecond } = this.rate.rate;
-    this.options.logger.warn('Firehose is throttling the stream (at its quota); sending more slowly', {
-      stream: this.options.stream.name,
-      refusedRecords: records,
-      recordsPerSecond: Math.round(recordsPerSecond),
-      bytesPerSecond: Math.round(bytesPerSecond),
-    });
-  }
-
   private startBackoff(delayMs: number): void {
     clearTimeout(this.backoffTimer);
     this.backoffTimer = setTimeout(() => {
@@ -473,13 +409,6 @@ export class StreamDispatcher {
       if (this.options.publishIntervalMs === 0) this.flushRequested = true;
       this.pump();
     }, delayMs);
-  }
-
-  private notifySlotFree(): void {
-    this.holdExpired = false;
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   private notifyIdle(): void {

@@ -149,7 +149,7 @@ describe('the connector, end to end', () => {
         expect.objectContaining({ id: 'too-big', status: 'fail', ErrorCode: 'RecordTooLarge' }),
       ]),
     );
-    expect(endpoint.calls.every((call) => call.bytes <= 1_024_000 * 2)).toBe(true);
+    expect(endpoint.calls.filter((call) => call.bytes > 1_024_000 * 2)).toEqual([]);
   });
 
   it('reports a stream that does not exist with the service ResourceNotFoundException', async () => {
@@ -249,7 +249,7 @@ describe('the connector, end to end', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(endpoint.records('main')).toHaveLength(50);
     await client.waitForStatuses(50);
-    expect(client.statuses.every((status) => status.status === 'success')).toBe(true);
+    expect(client.statuses.filter((status) => status.status !== 'success')).toEqual([]);
   });
 
   it('keeps messages published while it is stopped and delivers them after a restart', async () => {

@@ -1,3 +1,4 @@
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Match } from 'aws-cdk-lib/assertions';
 import { staticPrefix } from '../../lib/delivery-pipeline';
 import { logicalId, synth } from './app-fixture';
@@ -131,7 +132,7 @@ describe('data bucket', () => {
 
     // Assess
     const logs = stack.pipeline.accessLogsBucket;
-    expect(logs).toBeDefined();
+    expect(logs).toBeInstanceOf(Bucket);
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: {

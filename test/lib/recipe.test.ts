@@ -52,7 +52,7 @@ describe('buildRecipe', () => {
 
     // Assess
     expect(configuration).toEqual({ ...defaultParameterValues(), DefaultDeliveryStreamArn: STREAM_ARN });
-    expect(Object.values(configuration).every((value) => typeof value === 'string')).toBe(true);
+    expect(Object.entries(configuration).filter(([, value]) => typeof value !== 'string')).toEqual([]);
   });
 
   test('depends hard on any 2.x token exchange service', () => {
@@ -207,7 +207,7 @@ describe('lifecycle placeholders', () => {
     const values = Object.values(lifecycleEnvironment());
 
     // Assess
-    expect(values.every((value) => /^\{(configuration:\/\w+|work:path)\}$/.test(value))).toBe(true);
+    expect(values.filter((value) => !/^\{(configuration:\/\w+|work:path)\}$/.test(value))).toEqual([]);
   });
 });
 

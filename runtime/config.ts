@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import type { DiskSyncPolicy } from './disk-record-store';
 import type { QueueFullPolicy } from './stream-dispatcher';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
+import { checkIpcEnvironment, IpcEndpoint } from './ipc/environment';
 import {
   describeValidValues,
+  InputSource,
   LogLevel,
   PARAMETER_NAMES,
   ParameterDefinition,
@@ -43,6 +45,10 @@ export interface ConnectorConfig {
   readonly memorySizeTooSmall: boolean;
   readonly publishIntervalSeconds: number;
   readonly recordSeparator: Buffer;
+  readonly inputSource: InputSource;
+  readonly statusToIoTCore: boolean;
+  /** The nucleus's IPC socket and token, when the process was started by the nucleus. */
+  readonly ipc?: IpcEndpoint;
   readonly mqtt: MqttConfig;
   readonly queue: QueueConfig;
   readonly recordMaxAttempts: number;
@@ -121,6 +127,9 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     keyFile: text('MqttKeyFile'),
   };
   checkMqtt(mqtt, problems);
+  const inputSource = text('InputSource') as InputSource;
+  const statusToIoTCore = text('StatusToIoTCore') === 'true';
+  const ipc = checkIpcEnvironment(inputSource, statusToIoTCore, sources.env ?? {}, problems);
 
   if (problems.length > 0 || !defaultDeliveryStream) throw new ConfigError(problems);
   return {
@@ -131,6 +140,9 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: Buffer.from(unescapeSeparator(text('RecordSeparator') ?? '')),
+    inputSource,
+    statusToIoTCore,
+    ipc,
     mqtt,
     queue: {
       store: text('QueueStore') as QueueStoreKind,

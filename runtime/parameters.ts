@@ -17,6 +17,10 @@ export type RecordSeparator = (typeof RECORD_SEPARATORS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Where input messages come from: an MQTT broker, Greengrass local publish/subscribe (IPC), or both. */
+export const INPUT_SOURCES = ['mqtt', 'ipc', 'both'] as const;
+export type InputSource = (typeof INPUT_SOURCES)[number];
+
 interface ParameterBase {
   /** What the parameter does, shown by `--help` and in the README. */
   readonly description: string;
@@ -94,6 +98,20 @@ export const PARAMETERS = {
     choices: ['', '\\n', '\\r\\n', ',', '\\t'],
     description:
       'Appended to every record, as the AWS IoT rule action offers: none (default), \\n, \\r\\n, "," or \\t. Escaped or literal characters are accepted.',
+  },
+  InputSource: {
+    kind: 'choice',
+    default: 'mqtt',
+    choices: INPUT_SOURCES,
+    description:
+      'Where input messages come from. mqtt: the broker at MqttBrokerUrl (persistent session: the broker keeps messages while the connector restarts). ipc: Greengrass local publish/subscribe, no broker needed (the component recipe defaults to it; messages published while the connector is not subscribed are lost). both: the two together. ipc and both need the process to be started by the Greengrass nucleus.',
+  },
+  StatusToIoTCore: {
+    kind: 'choice',
+    default: 'false',
+    choices: ['false', 'true'],
+    description:
+      "true: also publish statuses to AWS IoT Core (Greengrass IPC PublishToIoTCore, QoS 1) on kinesisfirehose/message/status, as the v1 connector's subscription did. Needs the nucleus, the recipe's mqttproxy access control, and iot:Publish on that topic in the core device's AWS IoT policy.",
   },
   MqttBrokerUrl: {
     kind: 'string',

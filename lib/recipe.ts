@@ -14,6 +14,7 @@ import {
   PARAMETERS,
 } from '../runtime/parameters';
 import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
+import { AccessControl, buildAccessControl } from './access-control';
 
 /** Default component name; `aws.greengrass.*` names are reserved for AWS. */
 export const DEFAULT_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
@@ -62,13 +63,18 @@ export interface ComponentRecipe {
   readonly ComponentType: 'aws.greengrass.generic';
   readonly ComponentDescription: string;
   readonly ComponentPublisher: string;
-  readonly ComponentConfiguration: { readonly DefaultConfiguration: Record<string, string> };
+  readonly ComponentConfiguration: { readonly DefaultConfiguration: DefaultConfiguration };
   readonly ComponentDependencies: Record<
     string,
     { readonly VersionRequirement: string; readonly DependencyType: 'HARD' | 'SOFT' }
   >;
   readonly Manifests: readonly RecipeManifest[];
 }
+
+/** Parameter values (strings, as Greengrass delivers them) and the component's IPC permissions. */
+export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
+  readonly accessControl: AccessControl;
+};
 
 export interface RecipeProps {
   /** Greengrass component name. */
@@ -85,6 +91,11 @@ export interface RecipeProps {
   readonly artifactUri: string;
   /** @default 'community' */
   readonly publisher?: string;
+  /**
+   * Default `StatusToIoTCore` to true and allow `PublishToIoTCore` on the status topic.
+   * @default false
+   */
+  readonly statusToIoTCore?: boolean;
 }
 
 /** Builds the recipe. Pure: no constructs, no I/O; CDK tokens pass through untouched. */
@@ -96,12 +107,12 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
     ComponentVersion: props.componentVersion,
     ComponentType: 'aws.greengrass.generic',
     ComponentDescription:
-      'Forwards MQTT messages (kinesisfirehose/message, kinesisfirehose/message/binary/#) to Amazon Data Firehose ' +
-      'with PutRecordBatch and publishes per-record statuses on kinesisfirehose/message/status. Needs Node.js ' +
-      `${MINIMUM_NODE_MAJOR}+ and an MQTT broker on the device.`,
+      'Forwards messages on kinesisfirehose/message and kinesisfirehose/message/binary/# (Greengrass local ' +
+      'publish/subscribe, or an MQTT broker) to Amazon Data Firehose with PutRecordBatch and publishes per-record ' +
+      `statuses on kinesisfirehose/message/status. Needs Node.js ${MINIMUM_NODE_MAJOR}+ on the device.`,
     ComponentPublisher: props.publisher ?? 'community',
     ComponentConfiguration: {
-      DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn),
+      DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn, props),
     },
     ComponentDependencies: {
       [TOKEN_EXCHANGE_SERVICE]: {
@@ -125,9 +136,22 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
   };
 }
 
-/** The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`. */
-export function defaultConfiguration(defaultDeliveryStreamArn: string): Record<string, string> {
-  return { ...defaultParameterValues(), DefaultDeliveryStreamArn: defaultDeliveryStreamArn };
+/**
+ * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`. Under the
+ * nucleus the component takes input over IPC (`InputSource` `ipc`, no broker needed), with the IPC permissions that
+ * needs; the runtime's own default stays `mqtt` for `npm start` and hosts without Greengrass.
+ */
+export function defaultConfiguration(
+  defaultDeliveryStreamArn: string,
+  options: Pick<RecipeProps, 'componentName' | 'statusToIoTCore'>,
+): DefaultConfiguration {
+  return {
+    ...defaultParameterValues(),
+    InputSource: 'ipc',
+    StatusToIoTCore: String(options.statusToIoTCore ?? false),
+    DefaultDeliveryStreamArn: defaultDeliveryStreamArn,
+    accessControl: buildAccessControl(options),
+  };
 }
 
 /**

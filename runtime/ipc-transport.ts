@@ -2,11 +2,11 @@ import { FirehoseLimits } from './firehose-limits';
 import { IpcClientOptions, GreengrassIpcClient } from './ipc/client';
 import type { IpcEndpoint } from './ipc/environment';
 import { IpcService, PublishToIoTCore, Qos } from './ipc/model';
+import { IPC_INPUT_TOPICS, IPC_STATUS_TOPIC } from './ipc/topics';
 import { IpcServiceError } from './ipc/operation';
 import type { SubscriptionEvent, TopicSubscription } from './ipc/subscription';
 import { splitStatusPayload } from './iot-core-status';
 import { describeError, Logger } from './logger';
-import { Topics } from './messages';
 import { ConnectorErrorCode, failStatus, statusPayload } from './status';
 import { MessageHandler, settleAll, Transport } from './transport';
 
@@ -47,7 +47,7 @@ export class IpcTransport implements Transport {
     });
     const transport = new IpcTransport(client, options, logger);
     if (options.intake) {
-      for (const topic of [Topics.json, Topics.binary]) {
+      for (const topic of IPC_INPUT_TOPICS) {
         transport.subscriptions.push(
           client.subscribe(topic, (event) => transport.take(topic, event, onMessage)),
         );
@@ -66,14 +66,16 @@ export class IpcTransport implements Transport {
     const publishes: Promise<void>[] = [];
     if (this.options.statusToLocal) {
       publishes.push(
-        this.client.publishToTopic(Topics.status, payload).catch(destinationError('local publish/subscribe')),
+        this.client
+          .publishToTopic(IPC_STATUS_TOPIC, payload)
+          .catch(destinationError('local publish/subscribe')),
       );
     }
     if (this.options.statusToIoTCore) {
       for (const part of splitStatusPayload(payload)) {
         publishes.push(
           this.client
-            .publishToIoTCore(Topics.status, part, Qos.atLeastOnce)
+            .publishToIoTCore(IPC_STATUS_TOPIC, part, Qos.atLeastOnce)
             .catch(destinationError('AWS IoT Core', iotCoreHint)),
         );
       }
@@ -111,14 +113,15 @@ export class IpcTransport implements Transport {
       errorCode: failure.ErrorCode,
       ...(event.kind === 'oversized' ? { bytes: event.bytes } : {}),
     });
-    // Not through the connector's status batching: it never reached intake, and it is rare.
-    await this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
+    // Not through the connector's status batching: it never reached intake, and it is rare. Not awaited either: the
+    // nucleus's answer arrives on this connection, which reads nothing while this handler runs.
+    void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
       this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
     );
   }
 }
 
-const iotCoreHint = ` (the component's accessControl must allow ${PublishToIoTCore.name} on ${Topics.status} in ${IpcService.mqttproxy})`;
+const iotCoreHint = ` (the component's accessControl must allow ${PublishToIoTCore.name} on ${IPC_STATUS_TOPIC} in ${IpcService.mqttproxy})`;
 
 /** Names the destination in a failed publish, with what to check when the nucleus refused it. */
 function destinationError(destination: string, unauthorizedHint = '') {

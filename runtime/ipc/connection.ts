@@ -26,7 +26,8 @@ export interface IpcConnectionOptions {
 export interface StreamListener {
   /**
    * A message on the stream. When it returns a promise the connection reads nothing more until it settles, so a
-   * slow consumer holds the nucleus back instead of queueing messages in memory.
+   * slow consumer holds the nucleus back instead of queueing messages in memory. It must therefore never wait for
+   * another message on this connection (a response to a request it made), which would not be read.
    */
   onFrame(frame: Frame): void | Promise<void>;
   /** The connection closed while the stream was open. */

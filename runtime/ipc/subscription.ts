@@ -19,7 +19,10 @@ export type SubscriptionEvent =
   /** An event that is not a `SubscriptionResponseMessage`. */
   | { readonly kind: 'malformed'; readonly reason: string };
 
-/** Handles one event; the subscription's connection reads nothing more until the promise settles. Must not reject. */
+/**
+ * Handles one event. The connection reads nothing more until the promise settles, so a handler must never wait for
+ * an answer from the nucleus (it would never be read), and must not reject.
+ */
 export type SubscriptionHandler = (event: SubscriptionEvent) => Promise<void>;
 
 export interface TopicSubscriptionOptions {

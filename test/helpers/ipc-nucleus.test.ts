@@ -79,8 +79,15 @@ describe('the stand-in nucleus, driven by the official IPC client', () => {
     // Act
     const connecting = connect('not-a-token');
 
-    // Assess
-    await expect(connecting).rejects.toMatchObject({ type: eventstream_rpc.RpcErrorType.HandshakeError });
+    // Assess: the refused ConnectAck and the close right after it race in the client, as with the real nucleus.
+    const error = await connecting.then(
+      () => undefined,
+      (rejection: eventstream_rpc.RpcError) => rejection,
+    );
+    expect([
+      eventstream_rpc.RpcErrorType.HandshakeError,
+      eventstream_rpc.RpcErrorType.NetworkError,
+    ]).toContain(error?.type);
   });
 
   it('delivers binary and JSON messages to a wildcard subscriber of another component, with their topic', async () => {

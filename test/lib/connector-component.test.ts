@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildAccessControl } from '../../lib/access-control';
 import { STATUS_TOPIC } from '../../lib/connector-component';
+import { DEFAULT_COMPONENT_NAME } from '../../lib/recipe';
 import { Topics } from '../../runtime/messages';
 import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
 import { joinText, logicalId, OTHER_STREAM_ARN, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
@@ -129,7 +131,7 @@ describe('device permissions', () => {
 });
 
 describe('component version', () => {
-  test('has a recipe whose DefaultConfiguration is the shared defaults plus the deployed stream ARN', () => {
+  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input plus the deployed stream ARN', () => {
     // Act
     const synthesized = synth();
 
@@ -137,7 +139,10 @@ describe('component version', () => {
     const recipe = recipeOf(synthesized.template);
     expect(recipe.ComponentConfiguration.DefaultConfiguration).toEqual({
       ...defaultParameterValues(),
+      InputSource: 'ipc',
+      StatusToIoTCore: 'false',
       DefaultDeliveryStreamArn: streamArnMarker(synthesized),
+      accessControl: buildAccessControl({ componentName: DEFAULT_COMPONENT_NAME }),
     });
   });
 

@@ -66,6 +66,11 @@ export interface ConnectorComponentProps {
    * @default - no deployment; install it with the console, the CLI or greengrass-cli
    */
   readonly deployment?: ConnectorDeploymentOptions;
+  /**
+   * Statuses also go to AWS IoT Core: the recipe allows PublishToIoTCore and defaults StatusToIoTCore to true.
+   * @default false
+   */
+  readonly statusToIoTCore?: boolean;
 }
 
 /**
@@ -93,6 +98,7 @@ export class ConnectorComponent extends Construct {
       componentVersion: props.componentVersion,
       defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
       artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
+      statusToIoTCore: props.statusToIoTCore,
     });
     this.componentVersion = new greengrassv2.CfnComponentVersion(this, 'ComponentVersion', {
       inlineRecipe: Stack.of(this).toJsonString(this.recipe),
@@ -164,7 +170,10 @@ export class ConnectorComponent extends Construct {
             ...options.parameters,
             DefaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
             MemorySize: memorySize,
+            ...(props.statusToIoTCore ? { StatusToIoTCore: 'true' } : {}),
           }),
+          // Likewise the IPC permissions: a device keeps those of the version it had unless they are reset.
+          reset: ['/accessControl'],
         },
         // systemResourceLimits.memory is in KB, like MemorySize. Linux only; ignored by nucleus versions < 2.4.0.
         runWith: { systemResourceLimits: { memory: Number(memorySize) } },

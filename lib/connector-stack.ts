@@ -8,6 +8,7 @@ import { ConnectorComponent } from './connector-component';
 import { ConnectorContext, DEFAULT_TOKEN_EXCHANGE_ROLE_NAME } from './context';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { acknowledge } from './nag';
+import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
 
 export interface ConnectorStackProps extends StackProps {
   /** The validated app context (see `parseContext`). */
@@ -25,6 +26,7 @@ export class ConnectorStack extends Stack {
   readonly component: ConnectorComponent;
   readonly tokenExchangeRole: iam.IRole;
   readonly roleAlias?: iot.CfnRoleAlias;
+  readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
@@ -86,7 +88,14 @@ export class ConnectorStack extends Stack {
               : undefined,
           }
         : undefined,
+      statusToIoTCore: settings.statusToIoTCore,
     });
+    if (settings.statusToIoTCore) {
+      this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
+        thingGroupArn: settings.targetArn?.includes(':thinggroup/') ? settings.targetArn : undefined,
+      });
+      this.component.deployment?.node.addDependency(this.statusToIoTCorePolicy);
+    }
 
     this.addOutputs(settings);
     acknowledge(
@@ -130,6 +139,14 @@ export class ConnectorStack extends Stack {
       new CfnOutput(this, 'TokenExchangeRoleAliasName', {
         value: settings.tokenExchangeRoleAlias,
         description: 'Set the nucleus iotRoleAlias to this, and allow iot:AssumeRoleWithCertificate on it',
+      });
+    }
+    if (this.statusToIoTCorePolicy) {
+      new CfnOutput(this, 'StatusToIoTCorePolicyName', {
+        value: this.statusToIoTCorePolicy.policyName,
+        description: this.statusToIoTCorePolicy.attachment
+          ? 'AWS IoT policy allowing the statuses, attached to the target thing group'
+          : 'AWS IoT policy allowing the statuses: attach it to the core devices (aws iot attach-policy --target <certificate or thing group ARN>)',
       });
     }
     new CfnOutput(this, 'NextStep', { value: this.nextStep(settings) });

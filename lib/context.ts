@@ -13,7 +13,7 @@ import {
   PARAMETERS,
   RECOMMENDED_MEMORY_SIZE_KB,
 } from '../runtime/parameters';
-import { DEFAULT_COMPONENT_NAME } from './recipe';
+import { COMPONENT_INPUT_SOURCE, DEFAULT_COMPONENT_NAME } from './recipe';
 
 export const COMPRESSIONS = ['GZIP', 'UNCOMPRESSED', 'SNAPPY', 'HADOOP_SNAPPY', 'ZIP'] as const;
 export type CompressionName = (typeof COMPRESSIONS)[number];
@@ -98,6 +98,11 @@ export interface ConnectorContext {
   readonly statusBridgeVersion: string;
   /** Local broker URI for the bridge. @default - derived from MqttBrokerUrl (mqtt: to tcp:, mqtts: to ssl:) */
   readonly statusBridgeBrokerUri: string;
+  /**
+   * Statuses also go to AWS IoT Core over IPC: the recipe allows PublishToIoTCore and sets StatusToIoTCore, and the
+   * stack creates the AWS IoT policy the core devices need (attached to a thing group target). @default false
+   */
+  readonly statusToIoTCore: boolean;
   /** Connector parameters given in context, merged into the deployment's configuration. */
   readonly connectorParameters: Partial<Record<ParameterName, string>>;
 }
@@ -143,6 +148,7 @@ const KNOWN_KEYS = [
   'statusBridge',
   'statusBridgeVersion',
   'statusBridgeBrokerUri',
+  'statusToIoTCore',
   ...PARAMETER_NAMES,
 ];
 
@@ -194,6 +200,7 @@ export function parseContext(lookup: ContextLookup, allKeys: readonly string[] =
     allowed: 'arn:<partition>:iot:<region>:<account>:thing/<name> or ...:thinggroup/<name>',
   });
   const statusBridge = reader.boolean('statusBridge', false);
+  const statusToIoTCore = reader.boolean('statusToIoTCore', false);
 
   const connectorParameters: Partial<Record<ParameterName, string>> = {};
   if (lookup('DefaultDeliveryStreamArn') !== undefined) {
@@ -202,7 +209,13 @@ export function parseContext(lookup: ContextLookup, allKeys: readonly string[] =
       'not settable here: it is always the delivery stream this stack creates (list other streams in extraDeliveryStreamArns)',
     );
   }
-  for (const name of DEPLOYMENT_PARAMETER_NAMES) {
+  if (lookup('StatusToIoTCore') !== undefined) {
+    reader.reject(
+      'StatusToIoTCore',
+      'not settable here: use -c statusToIoTCore=true, which also grants PublishToIoTCore in the recipe and creates the AWS IoT policy',
+    );
+  }
+  for (const name of DEPLOYMENT_PARAMETER_NAMES.filter((name) => name !== 'StatusToIoTCore')) {
     const value = reader.parameter(name);
     if (value !== undefined) connectorParameters[name] = value;
   }
@@ -276,11 +289,23 @@ export function parseContext(lookup: ContextLookup, allKeys: readonly string[] =
       test: (value) => /^(tcp|ssl):\/\/[^/\s]+:\d+$/.test(value),
       allowed: BRIDGE_BROKER_URI_ALLOWED,
     }),
+    statusToIoTCore,
     connectorParameters,
   };
 
   if (statusBridge && targetArn === undefined) {
     reader.reject('statusBridge', 'true only together with -c targetArn=<thing or thing group ARN>');
+  }
+  if (statusBridge && statusToIoTCore) {
+    reader.reject(
+      'statusBridge',
+      'not together with statusToIoTCore: both send the statuses to AWS IoT Core',
+    );
+  } else if (statusBridge && (connectorParameters.InputSource ?? COMPONENT_INPUT_SOURCE) === 'ipc') {
+    reader.reject(
+      'statusBridge',
+      'only with -c InputSource=mqtt or both: the bridge relays statuses from the MQTT broker, and the component takes input over IPC by default (for statuses to AWS IoT Core without a broker, use -c statusToIoTCore=true)',
+    );
   }
   if (lookup('tokenExchangeRoleAlias') !== undefined && !createTokenExchangeRole) {
     reader.reject('tokenExchangeRoleAlias', 'only together with -c createTokenExchangeRole=true');

@@ -8,6 +8,7 @@
  */
 import {
   defaultParameterValues,
+  InputSource,
   PARAMETER_NAMES,
   ParameterDefinition,
   ParameterName,
@@ -70,6 +71,12 @@ export interface ComponentRecipe {
   >;
   readonly Manifests: readonly RecipeManifest[];
 }
+
+/**
+ * The component's `InputSource` default: under the nucleus, local publish/subscribe over IPC, no broker needed. The
+ * runtime's own default stays `mqtt`, for `npm start` and hosts without Greengrass.
+ */
+export const COMPONENT_INPUT_SOURCE: InputSource = 'ipc';
 
 /** Parameter values (strings, as Greengrass delivers them) and the component's IPC permissions. */
 export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
@@ -137,9 +144,8 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
 }
 
 /**
- * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`. Under the
- * nucleus the component takes input over IPC (`InputSource` `ipc`, no broker needed), with the IPC permissions that
- * needs; the runtime's own default stays `mqtt` for `npm start` and hosts without Greengrass.
+ * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`, input over IPC
+ * (`COMPONENT_INPUT_SOURCE`), and the IPC permissions that takes.
  */
 export function defaultConfiguration(
   defaultDeliveryStreamArn: string,
@@ -147,7 +153,7 @@ export function defaultConfiguration(
 ): DefaultConfiguration {
   return {
     ...defaultParameterValues(),
-    InputSource: 'ipc',
+    InputSource: COMPONENT_INPUT_SOURCE,
     StatusToIoTCore: String(options.statusToIoTCore ?? false),
     DefaultDeliveryStreamArn: defaultDeliveryStreamArn,
     accessControl: buildAccessControl(options),

@@ -287,7 +287,7 @@ describe('deployment', () => {
 
   test('adds the MQTT bridge relaying the status topic to AWS IoT Core when statusBridge is true', () => {
     // Act
-    const { template } = synth({ targetArn: THING_GROUP_ARN, statusBridge: 'true' });
+    const { template } = synth({ targetArn: THING_GROUP_ARN, statusBridge: 'true', InputSource: 'mqtt' });
 
     // Assess
     const deployment = Object.values(template.findResources('AWS::GreengrassV2::Deployment'))[0];

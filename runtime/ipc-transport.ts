@@ -24,72 +24,85 @@ export interface IpcTransportOptions {
 
 /**
  * The connector's Greengrass IPC source: subscribes to the input topics on local publish/subscribe and publishes
- * statuses there and, when asked, to AWS IoT Core. One connection carries both; the client reconnects and
- * resubscribes on its own. Local publish/subscribe has no acknowledgement or persistence: a message is taken once
- * the handler resolves, and messages published while the connector is not subscribed are not kept for it.
+ * statuses there and, when asked, to AWS IoT Core. Like the MQTT transport it keeps two connections, each reconnecting
+ * and resubscribing on its own: intake reads one message at a time and holds the nucleus back while the connector is
+ * busy, so the answers to status publishes travel on the other connection instead of queueing behind input. Local
+ * publish/subscribe has no acknowledgement or persistence: a message is taken once the handler resolves, and
+ * messages published while the connector is not subscribed are not kept for it.
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/ipc-publish-subscribe.html
  */
 export class IpcTransport implements Transport {
   private readonly subscriptions: TopicSubscription[] = [];
 
   private constructor(
-    private readonly client: GreengrassIpcClient,
+    private readonly intake: GreengrassIpcClient | undefined,
+    private readonly status: GreengrassIpcClient | undefined,
     private readonly options: IpcTransportOptions,
     private readonly logger: Logger,
   ) {}
 
   static open(options: IpcTransportOptions, onMessage: MessageHandler, logger: Logger): IpcTransport {
-    const client = GreengrassIpcClient.connect({
-      ...options.client,
-      socketPath: options.endpoint.socketPath,
-      authToken: options.endpoint.authToken,
+    const connect = (role: string) =>
+      GreengrassIpcClient.connect({
+        ...options.client,
+        socketPath: options.endpoint.socketPath,
+        authToken: options.endpoint.authToken,
+        logger,
+        role,
+      });
+    const publishesStatuses = options.statusToLocal || options.statusToIoTCore;
+    const intake = options.intake ? connect('intake') : undefined;
+    const transport = new IpcTransport(
+      intake,
+      publishesStatuses ? connect('status') : undefined,
+      options,
       logger,
-    });
-    const transport = new IpcTransport(client, options, logger);
-    if (options.intake) {
-      for (const topic of IPC_INPUT_TOPICS) {
-        transport.subscriptions.push(
-          client.subscribe(topic, (event) => transport.take(topic, event, onMessage)),
-        );
-      }
+    );
+    for (const topic of intake ? IPC_INPUT_TOPICS : []) {
+      transport.subscriptions.push(
+        intake!.subscribe(topic, (event) => transport.take(topic, event, onMessage)),
+      );
     }
     return transport;
   }
 
   /** Resolves once connected and, with intake, subscribed to both input topics. */
   async ready(): Promise<void> {
-    await this.client.connected();
-    await Promise.all(this.subscriptions.map((subscription) => subscription.ready));
+    await Promise.all([
+      this.status?.connected(),
+      ...this.subscriptions.map((subscription) => subscription.ready),
+    ]);
   }
 
-  async publishStatus(payload: string): Promise<void> {
+  /** Not async, so that a status waiting for the nucleus's answer does not keep its payload. */
+  publishStatus(payload: string): Promise<void> {
+    const { status } = this;
+    if (!status) return Promise.resolve();
     const publishes: Promise<void>[] = [];
     if (this.options.statusToLocal) {
       publishes.push(
-        this.client
-          .publishToTopic(IPC_STATUS_TOPIC, payload)
-          .catch(destinationError('local publish/subscribe')),
+        status.publishToTopic(IPC_STATUS_TOPIC, payload).catch(destinationError('local publish/subscribe')),
       );
     }
     if (this.options.statusToIoTCore) {
       for (const part of splitStatusPayload(payload)) {
         publishes.push(
-          this.client
+          status
             .publishToIoTCore(IPC_STATUS_TOPIC, part, Qos.atLeastOnce)
             .catch(destinationError('AWS IoT Core', iotCoreHint)),
         );
       }
     }
-    await settleAll(publishes);
+    return settleAll(publishes);
   }
 
-  /** Ends the input subscriptions; the nucleus stops delivering (and, being publish/subscribe, keeps nothing). */
+  /** Closes the intake connection; the nucleus stops delivering (and, being publish/subscribe, keeps nothing). */
   async stopIntake(): Promise<void> {
-    for (const subscription of this.subscriptions) subscription.close();
+    await this.intake?.close();
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await Promise.all([this.intake?.close(), this.status?.close()]);
   }
 
   /** Hands a message to the connector, or answers what cannot become one. Never rejects. */
@@ -113,8 +126,8 @@ export class IpcTransport implements Transport {
       errorCode: failure.ErrorCode,
       ...(event.kind === 'oversized' ? { bytes: event.bytes } : {}),
     });
-    // Not through the connector's status batching: it never reached intake, and it is rare. Not awaited either: the
-    // nucleus's answer arrives on this connection, which reads nothing while this handler runs.
+    // Not through the connector's status batching: it never reached intake, and it is rare. Not awaited: intake
+    // waits for nothing but the connector.
     void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
       this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
     );

@@ -26,6 +26,8 @@ export interface IpcClientOptions {
   /** The component's IPC token: `SVCUID`. Never logged. */
   readonly authToken: string;
   readonly logger: Logger;
+  /** What the connection is for, in its log lines (`connection`). @default none */
+  readonly role?: string;
   /**
    * Delays between reconnection attempts, and between attempts to make a refused or ended subscription again.
    * @default about 1 s doubling to 30 s, with jitter (`backoffDelayMs`)
@@ -84,13 +86,16 @@ export class GreengrassIpcClient {
   }
 
   /** Publishes `payload` (UTF-8 text) as a `binaryMessage` on local publish/subscribe. */
-  async publishToTopic(topic: string, payload: string): Promise<void> {
-    await this.request(PublishToTopic, publishToTopicRequest(topic, payload));
+  publishToTopic(topic: string, payload: string): Promise<void> {
+    // Not async: a suspended async frame would keep `payload` until the nucleus answers.
+    return this.request(PublishToTopic, publishToTopicRequest(topic, payload)).then(() => undefined);
   }
 
   /** Publishes `payload` (UTF-8 text) to AWS IoT Core through the nucleus's MQTT connection. */
-  async publishToIoTCore(topicName: string, payload: string, qos: QosValue): Promise<void> {
-    await this.request(PublishToIoTCore, publishToIoTCoreRequest(topicName, payload, qos));
+  publishToIoTCore(topicName: string, payload: string, qos: QosValue): Promise<void> {
+    return this.request(PublishToIoTCore, publishToIoTCoreRequest(topicName, payload, qos)).then(
+      () => undefined,
+    );
   }
 
   /** Ends every subscription, closes the connection and stops reconnecting. */
@@ -115,11 +120,12 @@ export class GreengrassIpcClient {
   }
 
   private async run(): Promise<void> {
-    const { logger, socketPath } = this.options;
+    const { logger, socketPath, role } = this.options;
+    const where = { socket: socketPath, connection: role };
     let failures = 0;
     while (!this.closed) {
       try {
-        logger.debug('Connecting to the Greengrass nucleus over IPC', { socket: socketPath });
+        logger.debug('Connecting to the Greengrass nucleus over IPC', where);
         const connection = await IpcConnection.open({
           socketPath,
           authToken: this.options.authToken,
@@ -132,7 +138,7 @@ export class GreengrassIpcClient {
         }
         failures = 0;
         this.connection = connection;
-        logger.info('Connected to the Greengrass nucleus over IPC', { socket: socketPath });
+        logger.info('Connected to the Greengrass nucleus over IPC', where);
         this.markConnected();
         for (const subscription of this.subscriptions) subscription.attach(connection);
         const reason = await connection.closed;
@@ -140,12 +146,12 @@ export class GreengrassIpcClient {
         for (const subscription of this.subscriptions) subscription.detach();
         if (this.closed) break;
         logger.warn('IPC connection to the nucleus lost', {
-          socket: socketPath,
+          ...where,
           ...(reason ? describeError(reason) : {}),
         });
       } catch (error) {
         if (this.closed) break;
-        const fields = { socket: socketPath, ...describeError(error) };
+        const fields = { ...where, ...describeError(error) };
         // A refused token does not fix itself; it is logged as an error, but retried in case the nucleus restarted.
         if (error instanceof ConnectionRefusedError)
           logger.error('The nucleus refused the IPC connection', fields);
@@ -153,7 +159,7 @@ export class GreengrassIpcClient {
       }
       failures++;
       const retryInMs = backoffDelayMs(failures, this.options.backoff);
-      logger.info('Reconnecting to the nucleus', { socket: socketPath, attempt: failures, retryInMs });
+      logger.info('Reconnecting to the nucleus', { ...where, attempt: failures, retryInMs });
       await this.wait(retryInMs);
     }
   }

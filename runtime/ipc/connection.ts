@@ -22,6 +22,12 @@ export interface IpcConnectionOptions {
   readonly connectTimeoutMs: number;
 }
 
+/**
+ * Most bytes a connection leaves waiting to be written before it refuses to send more: a nucleus that stops reading
+ * must not make the connector buffer statuses without bound.
+ */
+export const MAX_UNWRITTEN_BYTES = 8 * 1024 * 1024;
+
 /** Receives the messages of one stream. */
 export interface StreamListener {
   /**
@@ -131,9 +137,16 @@ export class IpcConnection {
     return !this.isClosed;
   }
 
-  /** Writes a message on `streamId`; ignored once the connection is closed (its streams are told so). */
+  /**
+   * Writes a message on `streamId`; ignored once the connection is closed (its streams are told so). Throws when
+   * more than `MAX_UNWRITTEN_BYTES` are still waiting to be written.
+   */
   send(streamId: number, message: Omit<RpcMessage, 'streamId'>): void {
     if (this.isClosed) return;
+    const waiting = this.socket.writableLength;
+    if (waiting > MAX_UNWRITTEN_BYTES) {
+      throw new Error(`The nucleus is not reading: ${waiting} bytes are still waiting to be written`);
+    }
     this.socket.write(encodeMessage({ ...message, streamId }));
   }
 

@@ -57,13 +57,11 @@ export class RpcOperation {
    */
   activate(request: object, timeoutMs: number): Promise<Buffer> {
     if (this.state !== 'new') return Promise.reject(new Error(`${this.model.name} was already activated`));
+    // Encoded here and captured by no closure, so a request waiting for its answer does not keep its payload.
+    const payload = Buffer.from(JSON.stringify(request), 'utf8');
+    const response = new Promise<Buffer>((resolve, reject) => (this.settle = { resolve, reject }));
     this.state = 'activating';
-    return new Promise<Buffer>((resolve, reject) => {
-      this.settle = { resolve, reject };
-      this.timer = setTimeout(() => {
-        this.close();
-        reject(new Error(`The nucleus did not answer ${this.model.name} within ${timeoutMs} ms`));
-      }, timeoutMs);
+    try {
       this.connection.send(this.streamId, {
         type: MessageType.ApplicationMessage,
         flags: MessageFlags.None,
@@ -72,23 +70,38 @@ export class RpcOperation {
           [HeaderName.serviceModelType]: this.model.requestShape,
           [HeaderName.contentType]: CONTENT_TYPE_JSON,
         },
-        payload: Buffer.from(JSON.stringify(request), 'utf8'),
+        payload,
       });
-    });
+    } catch (error) {
+      this.end('client', error as Error);
+      return response;
+    }
+    this.timer = setTimeout(
+      () => this.close(new Error(`The nucleus did not answer ${this.model.name} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    return response;
   }
 
-  /** Ends the stream: tells the server if it is still open, and stops delivering events. Safe to call again. */
-  close(): void {
+  /**
+   * Ends the stream: tells the server if it is still open, stops delivering events, and rejects a pending
+   * `activate` with `reason`. Safe to call again.
+   */
+  close(reason = new Error(`${this.model.name} was closed before the nucleus answered`)): void {
     // Once the request is sent the server has the stream (and, for a subscription, the subscription) until told.
     if (this.state === 'activating' || this.state === 'active') {
-      this.connection.send(this.streamId, {
-        type: MessageType.ApplicationMessage,
-        flags: MessageFlags.TerminateStream,
-        headers: {},
-        payload: Buffer.alloc(0),
-      });
+      try {
+        this.connection.send(this.streamId, {
+          type: MessageType.ApplicationMessage,
+          flags: MessageFlags.TerminateStream,
+          headers: {},
+          payload: Buffer.alloc(0),
+        });
+      } catch {
+        // A nucleus too far behind to take this message drops the stream with the connection anyway.
+      }
     }
-    this.end('client', new Error(`${this.model.name} was closed before the nucleus answered`));
+    this.end('client', reason);
   }
 
   private async onFrame(frame: Frame): Promise<void> {

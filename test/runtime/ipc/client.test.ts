@@ -1,4 +1,7 @@
+import { createServer, Server, Socket } from 'node:net';
 import { GreengrassIpcClient, IpcClientOptions } from '../../../runtime/ipc/client';
+import { FrameReader } from '../../../runtime/ipc/frame-reader';
+import { encodeMessage, MessageFlags, MessageType } from '../../../runtime/ipc/protocol';
 import { Qos } from '../../../runtime/ipc/model';
 import type { SubscriptionEvent } from '../../../runtime/ipc/subscription';
 import { createLogger } from '../../../runtime/logger';
@@ -51,7 +54,28 @@ function connect(options: Partial<IpcClientOptions> = {}): GreengrassIpcClient {
   return client;
 }
 
-/** Collects events; each handler call resolves at once unless `gate` holds it. */
+/**
+ * A nucleus that accepts the handshake and then neither answers nor, with `stopReading`, reads: what the client does
+ * when the real one hangs.
+ */
+async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Promise<Server> {
+  const server = createServer((socket: Socket) => {
+    const reader = new FrameReader(16 * 1024 * 1024);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      for (const frame of reader.push(chunk)) {
+        if (frame.message.type !== MessageType.Connect) continue;
+        const ack = { type: MessageType.ConnectAck, flags: MessageFlags.ConnectionAccepted, streamId: 0 };
+        socket.write(encodeMessage({ ...ack, headers: {}, payload: Buffer.alloc(0) }));
+        if (stopReading) socket.pause();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return server;
+}
+
+/** Collects events in order. */
 function collector() {
   const events: SubscriptionEvent[] = [];
   return { events, handler: async (event: SubscriptionEvent) => void events.push(event) };
@@ -104,7 +128,7 @@ describe('GreengrassIpcClient', () => {
     ]);
   });
 
-  it('reads nothing more while a handler is busy, so a slow consumer never queues messages in memory', async () => {
+  it('hands messages to its handler one at a time and in order, reading on only when the handler returns', async () => {
     // Prepare
     const ipc = connect();
     let busy = 0;
@@ -246,6 +270,48 @@ describe('GreengrassIpcClient', () => {
       errorMessage: 'The nucleus refused the IPC connection: SVCUID was not accepted',
     });
     expect(JSON.stringify(logs)).not.toContain('wrong-token');
+  });
+
+  it('gives up on a request the nucleus does not answer, naming the operation', async () => {
+    // Prepare
+    await nucleus.stop();
+    const server = await unresponsiveNucleus(nucleus.socketPath, false);
+    const ipc = connect({ requestTimeoutMs: 100 });
+    await ipc.connected();
+
+    // Act
+    const publishing = ipc.publishToTopic('out/status', '{}');
+
+    // Assess
+    await expect(publishing).rejects.toThrow(
+      'The nucleus did not answer aws.greengrass#PublishToTopic within 100 ms',
+    );
+    server.close();
+  });
+
+  it('refuses to buffer more than 8 MiB for a nucleus that stopped reading', async () => {
+    // Prepare
+    await nucleus.stop();
+    const server = await unresponsiveNucleus(nucleus.socketPath, true);
+    try {
+      const ipc = connect({ requestTimeoutMs: 60_000 });
+      await ipc.connected();
+      const megabyte = 'x'.repeat(1024 * 1024);
+      const refusals: string[] = [];
+
+      // Act
+      for (let index = 0; index < 24; index++) {
+        ipc.publishToTopic('out/status', megabyte).catch((error: Error) => refusals.push(error.message));
+      }
+      await waitFor(() => refusals.length > 0, 5000, 'a refused publish');
+
+      // Assess
+      expect(refusals[0]).toMatch(/^The nucleus is not reading: \d+ bytes are still waiting to be written$/);
+    } finally {
+      await client?.close();
+      client = undefined;
+      server.close();
+    }
   });
 
   it('refuses a publish at once while disconnected', async () => {

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { LocalFirehoseEndpoint } from '../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
+import type { QuotaSetting } from '../runtime/local/stream-quotas';
 import { Topics } from '../runtime/messages';
-import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
+import { CONNECTOR_ENVIRONMENT, connectorNodeOptions } from '../runtime/node-options';
+import { PARAMETERS } from '../runtime/parameters';
 import type { StatusEntry } from '../runtime/status';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
 import { BenchChild } from './child';
@@ -37,14 +39,27 @@ export class Resources {
 /** A fresh mosquitto and a fresh local Firehose endpoint, both on free ports of 127.0.0.1. */
 export interface Stage {
   readonly broker: TestBroker;
-  readonly endpoint: LocalFirehoseEndpoint;
+  readonly endpoint: TestFirehoseEndpoint;
 }
 
-export async function startStage(resources: Resources): Promise<Stage> {
+export interface StageOptions {
+  /**
+   * Throughput quotas of the endpoint's streams, as the service enforces them.
+   * @default - none
+   */
+  readonly quotas?: QuotaSetting;
+}
+
+export async function startStage(resources: Resources, options: StageOptions = {}): Promise<Stage> {
   const broker = resources.add('mosquitto', await startTestBroker({ kind: 'mosquitto' }), (b) => b.stop());
   const endpoint = resources.add(
     'Firehose endpoint',
-    await LocalFirehoseEndpoint.start({ host: '127.0.0.1', streams: [STREAM_NAME], keepRecords: false }),
+    await TestFirehoseEndpoint.start({
+      host: '127.0.0.1',
+      streams: [STREAM_NAME],
+      keepRecords: false,
+      quotas: options.quotas,
+    }),
     (e) => e.stop(),
   );
   return { broker, endpoint };
@@ -152,9 +167,16 @@ export function spawnConnector(launch: ConnectorLaunch): BenchChild {
   );
   const child = BenchChild.spawn(
     'connector',
-    [...CONNECTOR_NODE_OPTIONS, ...(launch.nodeArgs ?? []), launch.bundle, '--config', configFile],
+    [
+      ...connectorNodeOptions(Number(launch.parameters?.MemorySize ?? PARAMETERS.MemorySize.default)),
+      ...(launch.nodeArgs ?? []),
+      launch.bundle,
+      '--config',
+      configFile,
+    ],
     {
       PATH: process.env.PATH,
+      ...CONNECTOR_ENVIRONMENT,
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
       AWS_SECRET_ACCESS_KEY: 'bench-secret',
       AWS_ENDPOINT_URL_FIREHOSE: launch.endpointUrl,

@@ -113,7 +113,7 @@ export async function measureConnectorLatency(
     const { warmUp } = await publishAtRate(broker.url, options, () => latencies.length);
     const cores = ((connector.cpuSeconds() ?? NaN) - cpuBefore) / ((performance.now() - started) / 1000);
     // Records may arrive out of publish order across concurrent calls; warm-up is the first second by count.
-    return { ...summarize(latencies.slice(warmUp)), calls: summarizeCalls(endpoint.calls), cores };
+    return { ...summarize(latencies.slice(warmUp)), calls: summarizeCalls(endpoint.callTotals), cores };
   } finally {
     await resources.stopAll();
   }
@@ -159,7 +159,7 @@ export async function measureEndpointRoundTrip(size: number): Promise<LatencySum
         endpoint: endpoint.url,
         credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
       }),
-      async (c) => c.destroy(),
+      (c) => Promise.resolve(c.destroy()),
     );
     const data = Buffer.alloc(size, 'x');
     const times: number[] = [];

@@ -24,12 +24,9 @@ export interface MemoryResult {
   readonly queueFullStatuses: number;
   /** VmHWM: the peak resident set the kernel recorded for the process. */
   readonly peakRssKb: number;
-  /** Resident set one second after "Ready", before any message. */
-  readonly idleRssKb: number;
 }
 
 const QUEUE_FULL = 'QueueFull';
-const IDLE_SETTLE_MS = 1000;
 /** Bytes published per step before checking for QueueFull statuses. */
 const STEP_BYTES = 2 * 1024 * 1024;
 /** After the first QueueFull, more is published (this share of what went before) to keep the pressure on. */
@@ -65,8 +62,6 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryResul
       (c) => c.stop(),
     );
     await connector.waitForLog((line) => line.message === 'Ready', '"Ready"');
-    await new Promise((settle) => setTimeout(settle, IDLE_SETTLE_MS));
-    const idleRssKb = connector.memory()?.rssKb ?? NaN;
     const publisher = resources.add(
       'publisher',
       await FastPublisher.connect(broker.url, `bench-memory-publisher-${process.pid}`),
@@ -104,7 +99,6 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryResul
       rejected: Number(last.rejected),
       queueFullStatuses: statuses.failed(QUEUE_FULL),
       peakRssKb: memory.peakRssKb,
-      idleRssKb,
     };
   } finally {
     await resources.stopAll();

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FirehoseCall } from '../runtime/local/firehose-endpoint';
+import type { CallTotals } from '../test/helpers/firehose-endpoint';
 import { Topics } from '../runtime/messages';
 import { BenchChild, cpuSecondsOf } from './child';
 import {
@@ -240,7 +240,7 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
           success: statuses.success,
           failures: [...statuses.failures].map(([code, count]) => `${code}: ${count}`).join(', '),
         },
-        calls: summarizeCalls(endpoint.calls),
+        calls: summarizeCalls(endpoint.callTotals),
         peakRssKb,
         maxQueued: queued.length > 0 ? Math.max(...queued) : undefined,
       };
@@ -279,31 +279,15 @@ function brokerCpuReader(port: number): () => number | undefined {
   return () => (pid === undefined ? undefined : cpuSecondsOf(pid));
 }
 
-export function summarizeCalls(calls: readonly FirehoseCall[]): CallSummary {
-  let records = 0;
-  let batchRecords = 0;
-  let putRecordBatch = 0;
-  let putRecord = 0;
-  let rejected = 0;
-  for (const call of calls) {
-    if (call.outcome === 'rejected' || call.outcome === 'hung') rejected++;
-    const accepted =
-      call.outcome === 'accepted' || call.outcome === 'partial'
-        ? call.recordCount - call.failedRecordCount
-        : 0;
-    records += accepted;
-    if (call.operation === 'PutRecordBatch') {
-      putRecordBatch++;
-      batchRecords += accepted;
-    } else if (call.operation === 'PutRecord') putRecord++;
-  }
+export function summarizeCalls(totals: CallTotals): CallSummary {
+  const { calls, putRecord, putRecordBatch, outcomes, storedRecords, storedBatchRecords } = totals;
   return {
-    total: calls.length,
+    total: calls,
     putRecordBatch,
     putRecord,
-    rejected,
-    records,
-    recordsPerBatch: putRecordBatch === 0 ? 0 : batchRecords / putRecordBatch,
-    callsPer1000Records: records === 0 ? 0 : (calls.length / records) * 1000,
+    rejected: outcomes.rejected + outcomes.hung,
+    records: storedRecords,
+    recordsPerBatch: putRecordBatch === 0 ? 0 : storedBatchRecords / putRecordBatch,
+    callsPer1000Records: storedRecords === 0 ? 0 : (calls / storedRecords) * 1000,
   };
 }

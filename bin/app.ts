@@ -4,9 +4,11 @@
  * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { ComponentVersions } from '../lib/component-versions';
 import { ConnectorStack } from '../lib/connector-stack';
-import { ContextError, parseContext } from '../lib/context';
+import { parseContext } from '../lib/context';
+import { AwsSolutionsTemplateChecks } from '../lib/nag';
+import { ProblemsError } from '../runtime/parameters';
 
 export interface BuildAppOptions {
   /**
@@ -14,6 +16,11 @@ export interface BuildAppOptions {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
+  /**
+   * The component versions given to earlier builds.
+   * @default - lib/component-versions.json, updated when a new build is synthesized
+   */
+  readonly componentVersions?: ComponentVersions;
 }
 
 /** Adds the connector stack, configured from `app`'s context, and the AwsSolutions checks to `app`. */
@@ -22,13 +29,14 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
   const stack = new ConnectorStack(app, settings.stackName, {
     settings,
     runtimeEntry: options.runtimeEntry,
+    componentVersions: options.componentVersions,
     description:
       'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
   });
   // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the
-  // CLI's report (cdk.out/validation-report.json). Acknowledgments and their reasons are in lib/, next to the
-  // resources they concern.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  // CLI's report (cdk.out/validation-report.json). It runs on the synthesized template, so that it sees every
+  // resource (lib/nag.ts). Acknowledgments and their reasons are in lib/, next to the resources they concern.
+  Validations.of(app).addPlugins(new AwsSolutionsTemplateChecks());
   return stack;
 }
 
@@ -37,7 +45,7 @@ if (require.main === module) {
   try {
     buildApp(app);
   } catch (error) {
-    if (!(error instanceof ContextError)) throw error;
+    if (!(error instanceof ProblemsError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }

@@ -3,12 +3,8 @@
  * `npm run component:local`: writes greengrass-build/recipes and greengrass-build/artifacts for a local deployment
  * with greengrass-cli, and prints the command that deploys them.
  */
-import {
-  LOCAL_COMPONENT_USAGE,
-  LocalComponentArgsError,
-  parseLocalComponentArgs,
-  writeLocalComponent,
-} from '../lib/local-component';
+import { LOCAL_COMPONENT_USAGE, parseLocalComponentArgs, writeLocalComponent } from '../lib/local-component';
+import { ProblemsError } from '../runtime/parameters';
 
 function main(argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -19,7 +15,7 @@ function main(argv: readonly string[]): void {
   try {
     options = parseLocalComponentArgs(argv, process.env);
   } catch (error) {
-    if (!(error instanceof LocalComponentArgsError)) throw error;
+    if (!(error instanceof ProblemsError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

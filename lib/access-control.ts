@@ -1,11 +1,10 @@
 /**
  * The component's Greengrass IPC permissions: the `accessControl` block of its default configuration, built from the
- * same operation names and topics the runtime's IPC transport uses, so the recipe grants exactly what the connector
- * does and nothing more (no `*`). Pure: no constructs, no I/O.
+ * component contract's `Ipc` (the operations and topics the runtime's IPC client uses), so the recipe grants exactly
+ * what the connector does and nothing more (no `*`). Pure: no constructs, no I/O.
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-authorization-policies
  */
-import { IpcService, PublishToIoTCore, PublishToTopic, SubscribeToTopic } from '../runtime/ipc/model';
-import { IPC_INPUT_TOPICS, IPC_STATUS_TOPIC } from '../runtime/ipc/topics';
+import { Ipc } from '../runtime/parameters';
 
 export interface AccessControlPolicy {
   readonly policyDescription: string;
@@ -36,23 +35,23 @@ export function buildAccessControl(props: AccessControlProps): AccessControl {
   const pubsub = {
     [`${componentName}:pubsub:input`]: {
       policyDescription: 'Receive input messages on the connector topics',
-      operations: [SubscribeToTopic.name],
-      resources: [...IPC_INPUT_TOPICS],
+      operations: [Ipc.operations.subscribeToTopic],
+      resources: [...Ipc.inputTopics],
     },
     [`${componentName}:pubsub:status`]: {
       policyDescription: 'Publish a status for every record',
-      operations: [PublishToTopic.name],
-      resources: [IPC_STATUS_TOPIC],
+      operations: [Ipc.operations.publishToTopic],
+      resources: [Ipc.statusTopic],
     },
   };
-  if (!props.statusToIoTCore) return { [IpcService.pubsub]: pubsub };
+  if (!props.statusToIoTCore) return { [Ipc.services.pubsub]: pubsub };
   return {
-    [IpcService.pubsub]: pubsub,
-    [IpcService.mqttproxy]: {
+    [Ipc.services.pubsub]: pubsub,
+    [Ipc.services.mqttproxy]: {
       [`${componentName}:mqttproxy:status`]: {
         policyDescription: 'Publish statuses to AWS IoT Core',
-        operations: [PublishToIoTCore.name],
-        resources: [IPC_STATUS_TOPIC],
+        operations: [Ipc.operations.publishToIoTCore],
+        resources: [Ipc.statusTopic],
       },
     },
   };

@@ -1,17 +1,17 @@
-import { AssetHashType, BundlingOutput, DockerImage, Stack, Token } from 'aws-cdk-lib';
+import { AssetHashType, Aws, BundlingOutput, DockerImage, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as greengrassv2 from 'aws-cdk-lib/aws-greengrassv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { Construct, IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
-import { ParameterName } from '../runtime/parameters';
-import { DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
-import { ARTIFACT_FILE_NAME, buildRecipe, ComponentRecipe } from './recipe';
+import { ARTIFACT_FILE_NAME, ParameterName, Topics } from '../runtime/parameters';
+import { buildFingerprint, ComponentVersions } from './component-versions';
+import { DEFAULT_COMPONENT_VERSION, DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
+import { devicePolicyNamePrefix } from './names';
+import { buildRecipe, ComponentRecipe } from './recipe';
 import { bundleRuntime, RUNTIME_ENTRY } from './runtime-bundle';
 
-/** The topic the connector publishes statuses on, as the Greengrass v1 connector did. */
-export const STATUS_TOPIC = 'kinesisfirehose/message/status';
 export const MQTT_BRIDGE_COMPONENT = 'aws.greengrass.clientdevices.mqtt.Bridge';
 
 export interface ConnectorDeploymentOptions {
@@ -20,8 +20,8 @@ export interface ConnectorDeploymentOptions {
   /** @default the component name */
   readonly deploymentName?: string;
   /**
-   * Connector parameters merged into the component configuration. `MemorySize` also becomes the component's
-   * memory limit.
+   * Connector parameters merged into the component configuration, after it is reset to the recipe defaults.
+   * `MemorySize` also becomes the component's memory limit.
    * @default - the recipe defaults, and MemorySize DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB
    */
   readonly parameters?: Partial<Record<ParameterName, string>>;
@@ -40,8 +40,13 @@ export interface ConnectorDeploymentOptions {
 export interface ConnectorComponentProps {
   /** Greengrass component name. */
   readonly componentName: string;
-  /** Greengrass component version; a changed recipe or artifact needs a new one. */
-  readonly componentVersion: string;
+  /** The versions given to earlier builds; the component's version is looked up or added there. */
+  readonly versions: ComponentVersions;
+  /**
+   * A fixed component version, for production; refused if `versions` records it for another build.
+   * @default - the version of this build in `versions`, or the next one
+   */
+  readonly componentVersion?: string;
   /** The stream records go to unless a message names another; it becomes `DefaultDeliveryStreamArn`. */
   readonly deliveryStream: firehose.IDeliveryStream;
   /**
@@ -80,7 +85,16 @@ export interface ConnectorComponentProps {
 export class ConnectorComponent extends Construct {
   readonly artifact: s3assets.Asset;
   readonly recipe: ComponentRecipe;
+  /** The version of this build: pinned, recorded for the same content before, or new. */
+  readonly version: string;
   readonly componentVersion: greengrassv2.CfnComponentVersion;
+  /**
+   * Read access to the artifact, in an inline policy of the token exchange role that depends on nothing else in the
+   * stack: whatever must not be created before the role is known to exist can depend on it.
+   */
+  readonly artifactPolicy: iam.Policy;
+  /** PutRecord and PutRecordBatch on the streams, in an inline policy of the token exchange role. */
+  readonly streamPolicy: iam.Policy;
   readonly deployment?: greengrassv2.CfnDeployment;
 
   constructor(scope: Construct, id: string, props: ConnectorComponentProps) {
@@ -93,24 +107,33 @@ export class ConnectorComponent extends Construct {
       );
     }
 
-    this.recipe = buildRecipe({
-      componentName: props.componentName,
-      componentVersion: props.componentVersion,
-      defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
-      artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
-      statusToIoTCore: props.statusToIoTCore,
-    });
+    const recipeOf = (componentVersion: string): ComponentRecipe =>
+      buildRecipe({
+        componentName: props.componentName,
+        componentVersion,
+        defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
+        artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
+        statusToIoTCore: props.statusToIoTCore,
+      });
+    this.version = props.versions.resolve(
+      buildFingerprint(this.versionedContent(recipeOf('0.0.0'), props.deliveryStream)),
+      DEFAULT_COMPONENT_VERSION,
+      props.componentVersion,
+    );
+    this.recipe = recipeOf(this.version);
     this.componentVersion = new greengrassv2.CfnComponentVersion(this, 'ComponentVersion', {
       inlineRecipe: Stack.of(this).toJsonString(this.recipe),
     });
 
-    const policyDependables = this.grantDevicePermissions(props);
+    const policyName = (purpose: string) =>
+      Fn.join('', [devicePolicyNamePrefix(Stack.of(this).stackName), Aws.REGION, purpose]);
+    this.artifactPolicy = new iam.Policy(this, 'ArtifactPolicy', { policyName: policyName('-artifact') });
+    this.streamPolicy = new iam.Policy(this, 'StreamPolicy', { policyName: policyName('') });
+    this.grantDevicePermissions(props);
 
     if (props.deployment) {
       this.deployment = this.createDeployment(props, props.deployment);
-      this.deployment.node.addDependency(this.componentVersion);
-      // The devices download the artifact as soon as the deployment reaches them.
-      for (const dependable of policyDependables) this.deployment.node.addDependency(dependable);
+      this.deployment.node.addDependency(this.componentVersion, this.artifactPolicy, this.streamPolicy);
     }
   }
 
@@ -120,21 +143,31 @@ export class ConnectorComponent extends Construct {
   }
 
   /**
+   * What a component version's recipe becomes once CloudFormation resolves it, as far as synth can tell: the recipe
+   * with references as the template writes them (the artifact is named by its content hash), and the stream's
+   * name, which changes the ARN a reference resolves to without changing the template's reference.
+   */
+  private versionedContent(recipe: ComponentRecipe, stream: firehose.IDeliveryStream): unknown {
+    const streamResource = stream.node.defaultChild;
+    const streamName =
+      streamResource instanceof firehose.CfnDeliveryStream ? streamResource.deliveryStreamName : undefined;
+    return { recipe: Stack.of(this).resolve(recipe), streamName: streamName ?? null };
+  }
+
+  /**
    * Exactly what the devices need: firehose:PutRecord and PutRecordBatch on the streams they send to, and read of
    * this one artifact. `Asset.grantRead` would grant s3:GetObject*, s3:GetBucket* and s3:List* on the whole asset
    * bucket, so the artifact statement is written by hand. The nucleus calls GetBucketLocation before GetObject and
    * falls back to us-east-1 when refused, so that action is needed on the asset bucket (not its objects).
+   *
+   * The token exchange role is account-wide, so the policies are named by stack and region: a second region's
+   * stack adds its own policies instead of replacing these.
    * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html#device-service-role-access-s3-bucket
    * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/componentmanager/plugins/S3Downloader.java
    */
-  private grantDevicePermissions(props: ConnectorComponentProps): IDependable[] {
+  private grantDevicePermissions(props: ConnectorComponentProps): void {
     const role = props.tokenExchangeRole;
-    const grants = [props.deliveryStream.grantPutRecords(role)];
-    (props.extraDeliveryStreamArns ?? []).forEach((arn, index) => {
-      const stream = firehose.DeliveryStream.fromDeliveryStreamArn(this, `ExtraDeliveryStream${index}`, arn);
-      grants.push(stream.grantPutRecords(role));
-    });
-    const artifactStatements = [
+    this.artifactPolicy.addStatements(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
         resources: [this.artifact.bucket.arnForObjects(this.artifact.s3ObjectKey)],
@@ -143,14 +176,15 @@ export class ConnectorComponent extends Construct {
         actions: ['s3:GetBucketLocation'],
         resources: [this.artifact.bucket.bucketArn],
       }),
-    ];
-    const dependables: IDependable[] = [];
-    for (const statement of artifactStatements) {
-      const result = role.addToPrincipalPolicy(statement);
-      if (result.policyDependable) dependables.push(result.policyDependable);
-    }
-    for (const grant of grants) dependables.push(grant);
-    return dependables;
+    );
+    const grantee = new PolicyGrantee(role, this.streamPolicy);
+    props.deliveryStream.grantPutRecords(grantee);
+    (props.extraDeliveryStreamArns ?? []).forEach((arn, index) => {
+      firehose.DeliveryStream.fromDeliveryStreamArn(this, `ExtraDeliveryStream${index}`, arn).grantPutRecords(
+        grantee,
+      );
+    });
+    for (const policy of [this.artifactPolicy, this.streamPolicy]) policy.attachToRole(role);
   }
 
   private createDeployment(
@@ -161,19 +195,18 @@ export class ConnectorComponent extends Construct {
     const memorySize = options.parameters?.MemorySize ?? String(DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB);
     const components: Record<string, greengrassv2.CfnDeployment.ComponentDeploymentSpecificationProperty> = {
       [props.componentName]: {
-        componentVersion: props.componentVersion,
+        componentVersion: this.version,
         configurationUpdate: {
-          // Recipe defaults never overwrite values a device already has (for example from an earlier local
-          // deployment), so the stream ARN is merged explicitly.
+          // A merge alone never removes a value set before: a parameter dropped from the context would keep its old
+          // value on the devices. Resetting the whole configuration to the recipe defaults first makes the
+          // deployment's configuration exactly the recipe defaults plus what the stack sets.
           // https://docs.aws.amazon.com/greengrass/v2/developerguide/update-component-configurations.html
+          reset: [''],
           merge: stack.toJsonString({
             ...options.parameters,
             DefaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
             MemorySize: memorySize,
-            ...(props.statusToIoTCore ? { StatusToIoTCore: 'true' } : {}),
           }),
-          // Likewise the IPC permissions: a device keeps those of the version it had unless they are reset.
-          reset: ['/accessControl'],
         },
         // systemResourceLimits.memory is in KB, like MemorySize. Linux only; ignored by nucleus versions < 2.4.0.
         runWith: { systemResourceLimits: { memory: Number(memorySize) } },
@@ -187,7 +220,7 @@ export class ConnectorComponent extends Construct {
             brokerUri: options.statusBridge.brokerUri,
             mqttTopicMapping: {
               FirehoseConnectorStatusToIotCore: {
-                topic: STATUS_TOPIC,
+                topic: Topics.status,
                 source: 'LocalMqtt',
                 target: 'IotCore',
               },
@@ -205,6 +238,23 @@ export class ConnectorComponent extends Construct {
         componentUpdatePolicy: { action: 'NOTIFY_COMPONENTS', timeoutInSeconds: 60 },
       },
     });
+  }
+}
+
+/**
+ * A grantee that is the token exchange role, but whose grants go into one named policy instead of the role's
+ * default policy, so that `grantPutRecords` can be used and the policy name still chosen.
+ */
+class PolicyGrantee implements iam.IGrantable {
+  readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(role: iam.IRole, policy: iam.Policy) {
+    this.grantPrincipal = new (class extends iam.ArnPrincipal {
+      override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+        policy.addStatements(statement);
+        return { statementAdded: true, policyDependable: policy };
+      }
+    })(role.roleArn);
   }
 }
 

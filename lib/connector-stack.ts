@@ -1,12 +1,28 @@
-import { CfnOutput, Duration, Size, Stack, StackProps } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  Fn,
+  Size,
+  Stack,
+  StackProps,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ComponentVersions, DEFAULT_COMPONENT_VERSIONS_FILE } from './component-versions';
 import { ConnectorComponent } from './connector-component';
-import { ConnectorContext, DEFAULT_TOKEN_EXCHANGE_ROLE_NAME } from './context';
+import {
+  ConnectorContext,
+  DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
+  DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
+} from './context';
 import { DeliveryPipeline } from './delivery-pipeline';
+import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
 
@@ -18,6 +34,11 @@ export interface ConnectorStackProps extends StackProps {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
+  /**
+   * The component versions given to earlier builds, where this build's version is looked up or recorded.
+   * @default - lib/component-versions.json, updated when a new build is synthesized
+   */
+  readonly componentVersions?: ComponentVersions;
 }
 
 /** Everything the connector needs in the cloud: delivery stream, bucket, device permissions and the component. */
@@ -35,6 +56,8 @@ export class ConnectorStack extends Stack {
     this.pipeline = new DeliveryPipeline(this, 'Pipeline', {
       existingBucketName: settings.bucketName,
       destroyData: settings.destroyData,
+      destroyDataCondition:
+        settings.bucketName === undefined && !settings.destroyData ? this.destroyDataCondition() : undefined,
       dataExpiration: optionalDays(settings.dataExpirationDays),
       serverAccessLogs: settings.serverAccessLogs,
       accessLogExpiration: Duration.days(settings.accessLogExpirationDays),
@@ -53,8 +76,11 @@ export class ConnectorStack extends Stack {
         roleName: settings.tokenExchangeRoleName,
         description:
           'Greengrass token exchange role: what core devices of the Firehose connector may call in AWS',
+        // Only this account's credentials provider may assume it (the confused-deputy guard the guide recommends).
         // https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html
-        assumedBy: new iam.ServicePrincipal('credentials.iot.amazonaws.com'),
+        assumedBy: new iam.ServicePrincipal('credentials.iot.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        }),
       });
       this.roleAlias = new iot.CfnRoleAlias(this, 'TokenExchangeRoleAlias', {
         roleAlias: settings.tokenExchangeRoleAlias,
@@ -72,6 +98,7 @@ export class ConnectorStack extends Stack {
 
     this.component = new ConnectorComponent(this, 'Component', {
       componentName: settings.componentName,
+      versions: props.componentVersions ?? ComponentVersions.fromFile(DEFAULT_COMPONENT_VERSIONS_FILE),
       componentVersion: settings.componentVersion,
       deliveryStream: this.pipeline.deliveryStream,
       extraDeliveryStreamArns: settings.extraDeliveryStreamArns,
@@ -96,6 +123,10 @@ export class ConnectorStack extends Stack {
       });
       this.component.deployment?.node.addDependency(this.statusToIoTCorePolicy);
     }
+    // In an account without the token exchange role, attaching the artifact policy fails: before the buckets, which
+    // are kept on a rollback, exist. (With createTokenExchangeRole the role comes first anyway.)
+    for (const bucket of this.pipeline.createdBuckets)
+      bucket.node.addDependency(this.component.artifactPolicy);
 
     this.addOutputs(settings);
     acknowledge(
@@ -104,6 +135,23 @@ export class ConnectorStack extends Stack {
       'The aws-kinesisfirehose L2 always adds its region-to-CIDR mapping (used to open VPC destinations to ' +
         'Firehose); this stack delivers to S3, so the mapping is unused and harmless.',
     );
+  }
+
+  /**
+   * `DestroyData` (default false): set to true by the teardown script, without a redeploy, so that deleting the stack
+   * also deletes the buckets it created and every object in them.
+   */
+  private destroyDataCondition(): CfnCondition {
+    const parameter = new CfnParameter(this, DESTROY_DATA_PARAMETER, {
+      type: 'String',
+      allowedValues: ['false', 'true'],
+      default: 'false',
+      description:
+        'true: deleting the stack also deletes its buckets and every object in them (npm run destroy -- --delete-data sets it)',
+    });
+    return new CfnCondition(this, 'DestroyDataOnDelete', {
+      expression: Fn.conditionEquals(parameter.valueAsString, 'true'),
+    });
   }
 
   private addOutputs(settings: ConnectorContext): void {
@@ -121,19 +169,19 @@ export class ConnectorStack extends Stack {
       });
     }
     new CfnOutput(this, 'BucketKeptOnDestroy', {
-      value: String(this.pipeline.bucketRetained),
+      value: this.pipeline.bucketRetained,
       description: settings.bucketName
         ? 'Existing bucket: cdk destroy never touches it'
         : settings.destroyData
           ? 'destroyData=true: cdk destroy deletes the buckets and every object'
-          : 'cdk destroy keeps the data and access-log buckets; delete them yourself or redeploy with -c destroyData=true first',
+          : 'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
     });
     new CfnOutput(this, 'ComponentName', { value: settings.componentName });
-    new CfnOutput(this, 'ComponentVersion', { value: settings.componentVersion });
+    new CfnOutput(this, 'ComponentVersion', { value: this.component.version });
     new CfnOutput(this, 'ComponentVersionArn', { value: this.component.componentVersionArn });
     new CfnOutput(this, 'TokenExchangeRoleName', {
       value: this.tokenExchangeRole.roleName,
-      description: 'The role the device policy is attached to',
+      description: 'The role the device policies are attached to',
     });
     if (this.roleAlias) {
       new CfnOutput(this, 'TokenExchangeRoleAliasName', {
@@ -149,17 +197,46 @@ export class ConnectorStack extends Stack {
           : 'AWS IoT policy allowing the statuses: attach it to the core devices (aws iot attach-policy --target <certificate or thing group ARN>)',
       });
     }
-    new CfnOutput(this, 'NextStep', { value: this.nextStep(settings) });
+    if (this.component.deployment) {
+      new CfnOutput(this, 'NextStep', {
+        value: `aws greengrassv2 get-deployment --deployment-id ${this.component.deployment.attrDeploymentId}`,
+        description: 'Follow the deployment',
+      });
+    } else {
+      new CfnOutput(this, 'NextStep', {
+        value: this.createDeploymentCommand(settings),
+        description:
+          'Deploy to a thing or thing group: set TARGET_ARN, then run this. It replaces the components of the ' +
+          "target's current deployment: add those to --components too, or use a dedicated thing group.",
+      });
+    }
   }
 
-  private nextStep(settings: ConnectorContext): string {
-    if (this.component.deployment) {
-      return `aws greengrassv2 get-deployment --deployment-id ${this.component.deployment.attrDeploymentId}`;
-    }
+  /**
+   * A complete `create-deployment` command, as the stack's own deployment would make it: the recipe defaults plus
+   * the stream and the memory settings, and the memory limit to match.
+   */
+  private createDeploymentCommand(settings: ConnectorContext): string {
+    const placeholder = 'DELIVERY_STREAM_ARN';
+    const memorySize = String(DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB);
     const components = JSON.stringify({
-      [settings.componentName]: { componentVersion: settings.componentVersion },
+      [settings.componentName]: {
+        componentVersion: this.component.version,
+        configurationUpdate: {
+          reset: [''],
+          merge: JSON.stringify({ DefaultDeliveryStreamArn: placeholder, MemorySize: memorySize }),
+        },
+        runWith: { systemResourceLimits: { memory: Number(memorySize) } },
+      },
     });
-    return `aws greengrassv2 create-deployment --target-arn <thing or thing group ARN> --components '${components}' (this replaces the target's current components: add them too)`;
+    const [before, after] = components.split(placeholder);
+    // The ARN has no characters JSON or the shell would need escaped, so it can be spliced in at deploy time.
+    return Fn.join('', [
+      'aws greengrassv2 create-deployment --target-arn "${TARGET_ARN:?set TARGET_ARN to a thing or thing group ARN}" ' +
+        `--deployment-name ${settings.componentName} --components '${before}`,
+      this.pipeline.deliveryStream.deliveryStreamArn,
+      `${after}'`,
+    ]);
   }
 }
 

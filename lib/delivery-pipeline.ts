@@ -1,4 +1,14 @@
-import { ArnFormat, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnCondition,
+  CfnResource,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Size,
+  Stack,
+  Tags,
+} from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -7,6 +17,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IDependable } from 'constructs';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX } from './context';
 import { acknowledge, wildcardResourceFinding } from './nag';
+import { manageBucketCleanupProvider } from './private/bucket-cleanup';
 
 export interface DeliveryPipelineProps {
   /**
@@ -17,9 +28,15 @@ export interface DeliveryPipelineProps {
   readonly existingBucketName?: string;
   /**
    * Delete the new buckets, with every object version, on `cdk destroy`.
-   * @default false - the buckets and their data are retained
+   * @default false - the buckets and their data are retained, unless `destroyDataCondition` holds
    */
   readonly destroyData?: boolean;
+  /**
+   * A condition (on a stack parameter) that, when it holds at stack deletion, deletes the new buckets with every object
+   * version, so that a teardown can decide it without redeploying the stack.
+   * @default - only `destroyData` decides
+   */
+  readonly destroyDataCondition?: CfnCondition;
   /**
    * Expire delivered objects this long after delivery (noncurrent versions 7 days later).
    * @default - objects never expire
@@ -68,16 +85,21 @@ export class DeliveryPipeline extends Construct {
   readonly deliveryRole: iam.Role;
   /** S3 object ARNs (with a trailing `*`) the delivery role may write: one per output prefix. */
   readonly objectArnPatterns: readonly string[];
-  /** Whether `cdk destroy` keeps the data bucket (an existing bucket is never touched). */
-  readonly bucketRetained: boolean;
+  /** Whether `cdk destroy` keeps the data bucket (an existing bucket is never touched); may be a condition's value. */
+  readonly bucketRetained: string;
+  /** The buckets this construct created (data, access logs): kept on deletion unless asked otherwise. */
+  readonly createdBuckets: readonly s3.Bucket[];
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps = {}) {
     super(scope, id);
     // Log delivery must be allowed by bucket policy, because ACLs are disabled (BUCKET_OWNER_ENFORCED) on both
     // buckets; this is the recommended flag's behaviour, set here so the construct does not depend on cdk.json.
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
-    const removalPolicy = props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    this.bucketRetained = props.existingBucketName !== undefined || !props.destroyData;
+    // A condition decides at deletion time, so the buckets get the auto-delete machinery, disarmed unless it holds.
+    const deletable = props.destroyData === true || props.destroyDataCondition !== undefined;
+    const removalPolicy = deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.bucketRetained = bucketRetained(props);
+    const createdBuckets: s3.Bucket[] = [];
     const dataOutputPrefix = props.dataOutputPrefix ?? DEFAULT_DATA_OUTPUT_PREFIX;
     const errorOutputPrefix = props.errorOutputPrefix ?? DEFAULT_ERROR_OUTPUT_PREFIX;
 
@@ -86,7 +108,7 @@ export class DeliveryPipeline extends Construct {
     } else {
       if (props.serverAccessLogs ?? true) {
         this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
-          ...secureBucketProps(removalPolicy, props.destroyData),
+          ...secureBucketProps(removalPolicy),
           // Server access logs can only be delivered to a bucket whose default encryption is SSE-S3.
           // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
           lifecycleRules: [
@@ -95,7 +117,7 @@ export class DeliveryPipeline extends Construct {
         });
       }
       const bucket = new s3.Bucket(this, 'Bucket', {
-        ...secureBucketProps(removalPolicy, props.destroyData),
+        ...secureBucketProps(removalPolicy),
         // Firehose never overwrites an object, so versioning costs nothing in normal operation and keeps data
         // recoverable after an accidental delete or overwrite by another writer.
         versioned: true,
@@ -123,6 +145,11 @@ export class DeliveryPipeline extends Construct {
         );
       }
       this.bucket = bucket;
+      createdBuckets.push(bucket, ...(this.accessLogsBucket ? [this.accessLogsBucket] : []));
+    }
+    this.createdBuckets = createdBuckets;
+    if (!props.destroyData && props.destroyDataCondition) {
+      for (const bucket of createdBuckets) deleteOnlyIf(bucket, props.destroyDataCondition);
     }
 
     if (props.errorLogging ?? true) {
@@ -162,6 +189,12 @@ export class DeliveryPipeline extends Construct {
       }),
     });
     for (const dependable of this.grantDelivery()) this.deliveryStream.node.addDependency(dependable);
+    if (deletable && createdBuckets.length > 0) {
+      // Emptying a bucket must wait until the stream is gone, or Firehose writes the next object in between and
+      // DeleteBucket fails with BucketNotEmpty: the stream depends on the clean-ups, so it is deleted before them.
+      for (const bucket of createdBuckets) this.deliveryStream.node.addDependency(autoDeleteResource(bucket));
+      manageBucketCleanupProvider(Stack.of(this), props.errorLogRetention ?? logs.RetentionDays.ONE_MONTH);
+    }
     for (const objectArnPattern of this.objectArnPatterns) {
       acknowledge(
         this.deliveryRole,
@@ -225,14 +258,55 @@ export function staticPrefix(prefix: string): string {
   return expression === -1 ? prefix : prefix.slice(0, expression);
 }
 
+/** 'true' or 'false', or the value of `destroyDataCondition` at deletion. */
+function bucketRetained(props: DeliveryPipelineProps): string {
+  if (props.existingBucketName !== undefined) return 'true';
+  if (props.destroyData) return 'false';
+  if (props.destroyDataCondition)
+    return Fn.conditionIf(props.destroyDataCondition.logicalId, 'false', 'true').toString();
+  return 'true';
+}
+
 /** S3-managed encryption, all public access blocked, TLS required, ACLs disabled. */
-function secureBucketProps(removalPolicy: RemovalPolicy, destroyData: boolean | undefined): s3.BucketProps {
+function secureBucketProps(removalPolicy: RemovalPolicy): s3.BucketProps {
   return {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     removalPolicy,
-    autoDeleteObjects: destroyData === true,
+    autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
   };
+}
+
+/** The tag the CDK's clean-up function checks before it empties a bucket on stack deletion. */
+const AUTO_DELETE_OBJECTS_TAG = 'aws-cdk:auto-delete-objects';
+
+/**
+ * Makes a bucket with auto-delete deletable only when `condition` holds at stack deletion: its deletion policy
+ * becomes `Fn::If` (which needs the AWS::LanguageExtensions transform), and so does the tag that arms the clean-up
+ * function, which leaves a bucket without `true` alone. A replaced bucket is always kept.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/function-refs-in-policy-attributes.html
+ */
+function deleteOnlyIf(bucket: s3.Bucket, condition: CfnCondition): void {
+  const resource = bucket.node.defaultChild as s3.CfnBucket;
+  resource.addOverride('DeletionPolicy', Fn.conditionIf(condition.logicalId, 'Delete', 'Retain'));
+  resource.addOverride('UpdateReplacePolicy', 'Retain');
+  Tags.of(bucket).add(
+    AUTO_DELETE_OBJECTS_TAG,
+    Fn.conditionIf(condition.logicalId, 'true', 'false').toString(),
+    {
+      priority: 1000,
+    },
+  );
+  Stack.of(bucket).addTransform('AWS::LanguageExtensions');
+}
+
+/** The custom resource that empties `bucket` when it is deleted. */
+function autoDeleteResource(bucket: s3.Bucket): CfnResource {
+  const resource = bucket.node
+    .findAll()
+    .find((child) => child instanceof CfnResource && child.cfnResourceType === 'Custom::S3AutoDeleteObjects');
+  if (!resource) throw new Error(`Bucket ${bucket.node.path} has no auto-delete custom resource.`);
+  return resource as CfnResource;
 }

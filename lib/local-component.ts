@@ -5,16 +5,23 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DELIVERY_STREAM_ARN_PATTERN, ParameterName, PARAMETERS } from '../runtime/parameters';
+import {
+  ARTIFACT_FILE_NAME,
+  checkParameterValue,
+  DELIVERY_STREAM_ARN_PATTERN,
+  MIN_MEMORY_SIZE_KB,
+  ParameterName,
+  PARAMETERS,
+  ProblemsError,
+} from '../runtime/parameters';
 import {
   COMPONENT_NAME_RULE,
   COMPONENT_VERSION_RULE,
   DEFAULT_COMPONENT_VERSION,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
   DEPLOYMENT_PARAMETER_NAMES,
-  parameterProblem,
 } from './context';
-import { ARTIFACT_FILE_NAME, buildRecipe, DEFAULT_COMPONENT_NAME } from './recipe';
+import { buildRecipe, DEFAULT_COMPONENT_NAME } from './recipe';
 import { bundleRuntime } from './runtime-bundle';
 
 export interface LocalComponentOptions {
@@ -126,15 +133,8 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Every problem in the command line, reported together. */
-export class LocalComponentArgsError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(
-      `Invalid arguments:\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n\n${LOCAL_COMPONENT_USAGE}`,
-    );
-    this.name = 'LocalComponentArgsError';
-  }
-}
+/** Heading of the error that lists every command-line problem (the usage follows the list). */
+export const ARGS_ERROR_HEADING = 'Invalid arguments';
 
 export const LOCAL_COMPONENT_USAGE = `Usage: npm run component:local -- --delivery-stream-arn ARN [options]
 
@@ -187,10 +187,20 @@ export function parseLocalComponentArgs(
       );
       continue;
     }
-    const problem = parameterProblem(name as ParameterName, parameterValue);
-    if (problem)
-      problems.push(`--param ${name}: received ${JSON.stringify(parameterValue)}; allowed: ${problem}`);
-    else parameters[name as ParameterName] = parameterValue;
+    const check = checkParameterValue(name as ParameterName, parameterValue);
+    if (!check.valid) {
+      problems.push(
+        `--param ${name}: received ${JSON.stringify(parameterValue)}; allowed: ${check.expected}`,
+      );
+    } else if (check.value !== undefined) {
+      parameters[name as ParameterName] = String(check.value);
+    }
+  }
+  if (parameters.MemorySize !== undefined && Number(parameters.MemorySize) < MIN_MEMORY_SIZE_KB) {
+    problems.push(
+      `--param MemorySize: received ${JSON.stringify(parameters.MemorySize)}; allowed: at least ${MIN_MEMORY_SIZE_KB} ` +
+        `KB: it is also the memory limit (--systemLimits), and the connector needs about 76 MiB idle plus its queues`,
+    );
   }
 
   const deliveryStreamArn = values['--delivery-stream-arn'] ?? (env.DefaultDeliveryStreamArn || undefined);
@@ -213,7 +223,7 @@ export function parseLocalComponentArgs(
       problems.push(`${flag}: received ${JSON.stringify(value)}; allowed: ${rule.allowed}`);
     }
   }
-  if (problems.length > 0) throw new LocalComponentArgsError(problems);
+  if (problems.length > 0) throw new ProblemsError(ARGS_ERROR_HEADING, problems, LOCAL_COMPONENT_USAGE);
   return {
     deliveryStreamArn: deliveryStreamArn as string,
     componentName: values['--name'],

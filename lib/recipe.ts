@@ -7,24 +7,34 @@
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html
  */
 import {
+  CONNECTOR_ENVIRONMENT,
+  CONNECTOR_NODE_OPTIONS,
+  MIN_OLD_SPACE_MIB,
   defaultParameterValues,
   InputSource,
   PARAMETER_NAMES,
   ParameterDefinition,
   ParameterName,
   PARAMETERS,
+  SHUTDOWN_EXIT_SECONDS,
+  WORK_DIR_ENV,
 } from '../runtime/parameters';
-import { CONNECTOR_NODE_OPTIONS } from '../runtime/node-options';
 import { AccessControl, buildAccessControl } from './access-control';
+import { BASE_COMPONENT_NAME } from './names';
 
-/** Default component name; `aws.greengrass.*` names are reserved for AWS. */
-export const DEFAULT_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
+/** Default component name (of the default stack); `aws.greengrass.*` names are reserved for AWS. */
+export const DEFAULT_COMPONENT_NAME = BASE_COMPONENT_NAME;
 
-/** File name of the esbuild bundle in local builds and in `dist/`. */
-export const ARTIFACT_FILE_NAME = 'firehose-connector.js';
+/** File in the work folder where the Run script records the connector's process id for the Shutdown script. */
+export const PID_FILE_NAME = 'firehose-connector.pid';
 
-/** Environment variable through which the runtime learns its Greengrass work folder (it keeps its disk queue there). */
-export const WORK_DIR_ENV = 'FIREHOSE_CONNECTOR_WORK_DIR';
+/**
+ * Timeout of the Shutdown step: the longest `ShutdownTimeoutSeconds`, the time the connector takes to exit after it,
+ * and a margin for the script itself. The nucleus marks the component errored when the step outlasts it.
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Lifecycle.java
+ */
+export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
+  PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
 /** Node.js major version the bundle is built for (`esbuild --target=node20`). */
 export const MINIMUM_NODE_MAJOR = 20;
@@ -45,9 +55,18 @@ export interface RecipeArtifact {
   };
 }
 
+/** A lifecycle step run as a shell script by the nucleus. */
+export interface RecipeStep {
+  readonly Script: string;
+  readonly RequiresPrivilege: boolean;
+  /** Seconds the nucleus waits for the step. */
+  readonly Timeout?: number;
+}
+
 export interface RecipeLifecycle {
   readonly Setenv: Record<string, string>;
-  readonly Run: { readonly Script: string; readonly RequiresPrivilege: boolean };
+  readonly Run: RecipeStep;
+  readonly Shutdown: RecipeStep;
 }
 
 export interface RecipeManifest {
@@ -56,6 +75,17 @@ export interface RecipeManifest {
   readonly Lifecycle: RecipeLifecycle;
   readonly Artifacts: readonly RecipeArtifact[];
 }
+
+/**
+ * The component's `InputSource` default: under the nucleus, local publish/subscribe over IPC, no broker needed. The
+ * runtime's own default stays `mqtt`, for `npm start` and hosts without Greengrass.
+ */
+export const COMPONENT_INPUT_SOURCE: InputSource = 'ipc';
+
+/** Configuration keys and their defaults: the connector parameters as strings, and the IPC permissions. */
+export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
+  readonly accessControl: AccessControl;
+};
 
 export interface ComponentRecipe {
   readonly RecipeFormatVersion: '2020-01-25';
@@ -71,17 +101,6 @@ export interface ComponentRecipe {
   >;
   readonly Manifests: readonly RecipeManifest[];
 }
-
-/**
- * The component's `InputSource` default: under the nucleus, local publish/subscribe over IPC, no broker needed. The
- * runtime's own default stays `mqtt`, for `npm start` and hosts without Greengrass.
- */
-export const COMPONENT_INPUT_SOURCE: InputSource = 'ipc';
-
-/** Parameter values (strings, as Greengrass delivers them) and the component's IPC permissions. */
-export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
-  readonly accessControl: AccessControl;
-};
 
 export interface RecipeProps {
   /** Greengrass component name. */
@@ -107,7 +126,6 @@ export interface RecipeProps {
 
 /** Builds the recipe. Pure: no constructs, no I/O; CDK tokens pass through untouched. */
 export function buildRecipe(props: RecipeProps): ComponentRecipe {
-  const artifactFileName = artifactFileNameOf(props.artifactUri);
   return {
     RecipeFormatVersion: '2020-01-25',
     ComponentName: props.componentName,
@@ -116,7 +134,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
     ComponentDescription:
       'Forwards messages on kinesisfirehose/message and kinesisfirehose/message/binary/# (Greengrass local ' +
       'publish/subscribe, or an MQTT broker) to Amazon Data Firehose with PutRecordBatch and publishes per-record ' +
-      `statuses on kinesisfirehose/message/status. Needs Node.js ${MINIMUM_NODE_MAJOR}+ on the device.`,
+      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${MINIMUM_NODE_MAJOR}+.`,
     ComponentPublisher: props.publisher ?? 'community',
     ComponentConfiguration: {
       DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn, props),
@@ -127,18 +145,32 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
         DependencyType: 'HARD',
       },
     },
-    Manifests: [
-      {
-        Name: 'Linux',
-        Platform: { os: 'linux' },
-        Lifecycle: {
-          Setenv: lifecycleEnvironment(),
-          Run: { Script: runScript(props.componentName, artifactFileName), RequiresPrivilege: false },
-        },
-        Artifacts: [
-          { URI: props.artifactUri, Unarchive: 'NONE', Permission: { Read: 'OWNER', Execute: 'NONE' } },
-        ],
+    Manifests: [linuxManifest(props)],
+  };
+}
+
+/**
+ * The only manifest: the scripts are POSIX sh, and a core device on Windows finds no manifest for its platform, so
+ * a deployment to it fails instead of starting something that cannot run.
+ */
+function linuxManifest(props: RecipeProps): RecipeManifest {
+  return {
+    Name: 'Linux',
+    Platform: { os: 'linux' },
+    Lifecycle: {
+      Setenv: lifecycleEnvironment(),
+      Run: {
+        Script: runScript(props.componentName, artifactFileNameOf(props.artifactUri)),
+        RequiresPrivilege: false,
       },
+      Shutdown: {
+        Script: shutdownScript(props.componentName),
+        RequiresPrivilege: false,
+        Timeout: SHUTDOWN_STEP_TIMEOUT_SECONDS,
+      },
+    },
+    Artifacts: [
+      { URI: props.artifactUri, Unarchive: 'NONE', Permission: { Read: 'OWNER', Execute: 'NONE' } },
     ],
   };
 }
@@ -188,9 +220,27 @@ export function parametersWithoutDefault(): ParameterName[] {
   });
 }
 
+/** Where both scripts find the process id file: the work folder, which is also their working folder. */
+const PID_FILE = `"\${${WORK_DIR_ENV}-.}/${PID_FILE_NAME}"`;
+
 /**
- * POSIX sh script: check Node.js, drop uninterpolated placeholders, then `exec` Node so that the nucleus's SIGTERM
- * reaches the runtime directly (it flushes queued records on SIGTERM).
+ * Sets `old_space_mib` from the MemorySize variable as `oldSpaceMiB` does (half, at least MIN_OLD_SPACE_MIB); a value
+ * that is not a number of KB leaves the least, and the runtime then reports the bad parameter.
+ */
+function oldSpaceLines(): string[] {
+  return [
+    `old_space_mib=${MIN_OLD_SPACE_MIB}`,
+    `memory_kb=$(printf '%s' "$MemorySize" | tr -d ' ')`,
+    'case "$memory_kb" in',
+    `  ''|*[!0-9]*) ;;`,
+    `  *) [ "$((memory_kb / 2048))" -le ${MIN_OLD_SPACE_MIB} ] || old_space_mib=$((memory_kb / 2048)) ;;`,
+    'esac',
+  ];
+}
+
+/**
+ * POSIX sh script: check Node.js, drop uninterpolated placeholders, record the process id for the Shutdown step,
+ * then `exec` Node, so that the process id is Node's and signals reach the runtime directly.
  *
  * The nucleus interpolates the script text too, so it must not contain `{word:...}` sequences other than
  * `{artifacts:path}`: the placeholder test below matches a `{configuration` prefix instead of a full placeholder.
@@ -209,7 +259,46 @@ export function runScript(componentName: string, artifactFileName: string): stri
     ...parametersWithoutDefault().map(
       (name) => `case "\${${name}-}" in "{configuration"*) unset ${name} ;; esac`,
     ),
-    `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/${artifactFileName}"`,
+    `echo $$ > ${PID_FILE} || echo "Cannot record the process id: stopping will not wait for queued records." >&2`,
+    ...oldSpaceLines(),
+    ...Object.entries(CONNECTOR_ENVIRONMENT).map(([name, value]) => `export ${name}=${value}`),
+    `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} --max-old-space-size="$old_space_mib" "{artifacts:path}/${artifactFileName}"`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * POSIX sh script of the Shutdown step: SIGTERM to the connector, then wait while it sends what is queued, for
+ * `ShutdownTimeoutSeconds` plus the time it takes to exit.
+ *
+ * The nucleus runs this step before it stops the Run process, which it does with SIGTERM and, 5 s later, SIGKILL
+ * (`Exec.gracefulShutdownTimeout`); without this step a flush longer than 5 s is cut off. The step has its own
+ * timeout (`SHUTDOWN_STEP_TIMEOUT_SECONDS`). Only a live connector of this component is signalled: the process id
+ * may belong to another process once the connector has exited, and an exited process not yet reaped has an empty
+ * command line.
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/GenericExternalService.java
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/util/Exec.java
+ */
+export function shutdownScript(componentName: string): string {
+  const maxFlush = PARAMETERS.ShutdownTimeoutSeconds.max;
+  const lines = [
+    `pid=$(cat ${PID_FILE} 2>/dev/null)`,
+    `case "$pid" in ''|*[!0-9]*) exit 0 ;; esac`,
+    `running() ( tr '\\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "/${componentName}/" )`,
+    'running || exit 0',
+    `case "\${ShutdownTimeoutSeconds-}" in ''|*[!0-9]*) flush=${maxFlush} ;; *) flush=$(expr "$ShutdownTimeoutSeconds" + 0) ;; esac`,
+    `limit=$(( (flush + ${SHUTDOWN_EXIT_SECONDS}) * 10 ))`,
+    'echo "Stopping the connector (process $pid); waiting up to $((limit / 10)) s while it sends queued records."',
+    'kill -TERM "$pid" 2>/dev/null || exit 0',
+    'waited=0',
+    'while running && [ "$waited" -lt "$limit" ]; do',
+    '  if sleep 0.2 2>/dev/null; then waited=$((waited + 2)); else sleep 1; waited=$((waited + 10)); fi',
+    'done',
+    'if running; then',
+    '  echo "The connector is still running after $((waited / 10)) s; the nucleus stops it now." >&2',
+    'else',
+    `  rm -f ${PID_FILE}`,
+    'fi',
   ];
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,8 @@ export const RUNTIME_ENTRY = join(__dirname, '..', 'runtime', 'main.ts');
 
 /**
  * Bundles the runtime into one self-contained CommonJS file for Node.js 20: no node_modules and no native code on
- * the device, so the recipe needs no install step. Same options as the `build` npm script.
+ * the device, so the recipe needs no install step. Same options as the `build:device` npm script (the device
+ * bundle: no embedded broker, no local mode).
  */
 export function bundleRuntime(outfile: string, entry: string = RUNTIME_ENTRY): void {
   buildSync({

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { IPC_STATUS_TOPIC } from '../runtime/ipc/topics';
+import { Ipc } from '../runtime/parameters';
 import { acknowledge } from './nag';
 
 export interface StatusToIoTCorePolicyProps {
@@ -33,7 +33,7 @@ export class StatusToIoTCorePolicy extends Construct {
     const topicArn = Stack.of(this).formatArn({
       service: 'iot',
       resource: 'topic',
-      resourceName: IPC_STATUS_TOPIC,
+      resourceName: Ipc.statusTopic,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     this.policy = new iot.CfnPolicy(this, 'Policy', {

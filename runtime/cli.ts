@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeValidValues, PARAMETER_NAMES, ParameterDefinition, PARAMETERS } from './parameters';
-import { Topics } from './messages';
+import { describeValidValues, PARAMETER_NAMES, ParameterDefinition, PARAMETERS, Topics } from './parameters';
 
 export interface CliOptions {
   readonly configFile?: string;
@@ -44,7 +43,8 @@ nucleus, from local publish/subscribe over IPC (InputSource).
 Options:
   -c, --config FILE  JSON file of parameters ({"DefaultDeliveryStreamArn": "...", "PublishInterval": "10", ...}).
       --local        Run with an embedded MQTT broker on 127.0.0.1:1883 and a local Firehose endpoint that
-                     writes records under ./local-firehose; no AWS account needed.
+                     writes records under ./local-firehose; no AWS account needed. Only in the local bundle
+                     that \`npm start\` builds and runs, not in the device bundle.
   -h, --help         Show this help.
 
 Parameters come from the --config file and from environment variables of the same names (the environment

@@ -1,40 +1,42 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DiskSyncPolicy } from './disk-record-store';
-import type { QueueFullPolicy } from './stream-dispatcher';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import { checkIpcEnvironment, IpcEndpoint } from './ipc/environment';
 import {
+  checkParameterValue,
   describeValidValues,
   InputSource,
   LogLevel,
+  MIN_QUEUE_BYTE_BUDGET,
   PARAMETER_NAMES,
   ParameterDefinition,
   ParameterName,
   PARAMETERS,
+  ProblemsError,
+  QUEUE_SHARE_OF_FREE_MEMORY,
+  QueueDiskSync,
+  QueueFullPolicy,
+  QueueStore,
+  RecordSeparator,
+  RUNTIME_RESERVE_BYTES,
+  separatorBytes,
+  WORK_DIR_ENV,
 } from './parameters';
 
-/**
- * Memory kept back from `MemorySize` for the process itself before queued records get any: an idle connector
- * (Node.js 20, the AWS SDK, two MQTT connections) has a resident size of about 76 MiB, and garbage collection and
- * a call in flight take up to some 36 MiB more with a full queue (measured with `npm run bench`).
- */
-export const RUNTIME_RESERVE_BYTES = 112 * 1024 * 1024;
-
-/**
- * Share of what is left after the reserve that queued records may take: the process's resident size grows by
- * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`;
- * 0.6 leaves a margin for calls in flight and bursts.
- */
-export const QUEUE_SHARE_OF_FREE_MEMORY = 0.6;
-
-/** The least the queues get, so that a `MemorySize` below what Node.js needs still leaves a working connector. */
-export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;
+// The memory model is part of the component contract (the CDK app refuses memory limits below it); re-exported here
+// for the runtime modules that size the queues.
+export {
+  MIN_MEMORY_SIZE_KB,
+  MIN_QUEUE_BYTE_BUDGET,
+  QUEUE_SHARE_OF_FREE_MEMORY,
+  RUNTIME_RESERVE_BYTES,
+} from './parameters';
 
 /** Validated configuration, in the runtime's own names. The wire names live only in `parameters.ts`. */
 export interface ConnectorConfig {
   readonly defaultDeliveryStream: DeliveryStreamTarget;
   readonly deliveryStreamQueueSize: number;
+  readonly maxDeliveryStreams: number;
   readonly memorySizeKb: number;
   /**
    * Bytes all in-memory queues together may hold: a share of `MemorySize` less the runtime's own reserve, and never
@@ -59,15 +61,13 @@ export interface ConnectorConfig {
   readonly logLevel: LogLevel;
 }
 
-export type QueueStoreKind = 'memory' | 'disk';
-
 export interface QueueConfig {
-  readonly store: QueueStoreKind;
+  readonly store: QueueStore;
   /** Folder of the disk queue. */
   readonly directory: string;
   /** Most data bytes the disk queue holds per stream. */
   readonly diskMaxBytes: number;
-  readonly diskSync: DiskSyncPolicy;
+  readonly diskSync: QueueDiskSync;
   readonly fullPolicy: QueueFullPolicy;
 }
 
@@ -79,13 +79,8 @@ export interface MqttConfig {
   readonly keyFile?: string;
 }
 
-/** Every problem found in the configuration, reported together so a user fixes them in one pass. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+/** Heading of the error that lists every configuration problem. */
+export const CONFIG_ERROR_HEADING = 'Invalid configuration';
 
 export interface ConfigSources {
   /** Path of a JSON file whose top-level keys are parameter names. */
@@ -100,7 +95,7 @@ export interface ConfigSources {
 
 type RawValues = Partial<Record<ParameterName, unknown>>;
 
-/** Reads every source, validates every parameter, and throws one `ConfigError` listing all problems. */
+/** Reads every source, validates every parameter, and throws one `ProblemsError` listing all problems. */
 export function loadConfig(sources: ConfigSources): ConnectorConfig {
   const problems: string[] = [];
   const raw: RawValues = { ...sources.fallbacks, ...readConfigFile(sources.file, problems) };
@@ -117,7 +112,6 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
 
   const arn = text('DefaultDeliveryStreamArn');
   const defaultDeliveryStream = arn === undefined ? undefined : parseDeliveryStreamArn(arn);
-  if (arn !== undefined && !defaultDeliveryStream) problems.unshift(invalid('DefaultDeliveryStreamArn', arn));
   const memorySizeKb = integer('MemorySize');
   const mqtt = {
     brokerUrl: text('MqttBrokerUrl') as string,
@@ -126,29 +120,30 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     certFile: text('MqttCertFile'),
     keyFile: text('MqttKeyFile'),
   };
-  checkMqtt(mqtt, problems);
+  checkTlsFiles(mqtt, problems);
   const inputSource = text('InputSource') as InputSource;
   const statusToIoTCore = text('StatusToIoTCore') === 'true';
   const ipc = checkIpcEnvironment(inputSource, statusToIoTCore, sources.env ?? {}, problems);
 
-  if (problems.length > 0 || !defaultDeliveryStream) throw new ConfigError(problems);
+  if (problems.length > 0 || !defaultDeliveryStream) throw new ProblemsError(CONFIG_ERROR_HEADING, problems);
   return {
     defaultDeliveryStream,
     deliveryStreamQueueSize: integer('DeliveryStreamQueueSize'),
+    maxDeliveryStreams: integer('MaxDeliveryStreams'),
     memorySizeKb,
     queueByteBudget: Math.max(MIN_QUEUE_BYTE_BUDGET, queueShare(memorySizeKb)),
     memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
-    recordSeparator: Buffer.from(unescapeSeparator(text('RecordSeparator') ?? '')),
+    recordSeparator: separatorBytes(text('RecordSeparator') as RecordSeparator),
     inputSource,
     statusToIoTCore,
     ipc,
     mqtt,
     queue: {
-      store: text('QueueStore') as QueueStoreKind,
+      store: text('QueueStore') as QueueStore,
       directory: text('QueueDirectory') || defaultQueueDirectory(sources.env ?? {}),
       diskMaxBytes: integer('QueueDiskSizeMB') * 1024 * 1024,
-      diskSync: text('QueueDiskSync') as DiskSyncPolicy,
+      diskSync: text('QueueDiskSync') as QueueDiskSync,
       fullPolicy: text('QueueFullPolicy') as QueueFullPolicy,
     },
     recordMaxAttempts: integer('RecordMaxAttempts'),
@@ -160,18 +155,13 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
   };
 }
 
-/** The least `MemorySize` that gives the queues their minimum budget without overrunning it. */
-export const MIN_MEMORY_SIZE_KB = Math.ceil(
-  (RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET / QUEUE_SHARE_OF_FREE_MEMORY) / 1024,
-);
-
 function queueShare(memorySizeKb: number): number {
   return Math.floor((memorySizeKb * 1024 - RUNTIME_RESERVE_BYTES) * QUEUE_SHARE_OF_FREE_MEMORY);
 }
 
 /** On Greengrass the recipe passes the component's work folder, which survives restarts and updates. */
 function defaultQueueDirectory(env: NodeJS.ProcessEnv): string {
-  const workDir = env.FIREHOSE_CONNECTOR_WORK_DIR;
+  const workDir = env[WORK_DIR_ENV];
   return workDir ? join(workDir, 'queue') : resolve('firehose-connector-queue');
 }
 
@@ -196,77 +186,26 @@ function readConfigFile(file: string | undefined, problems: string[]): RawValues
   return parsed as RawValues;
 }
 
-/** Greengrass delivers configuration as strings; JSON files may hold numbers. An empty string means "not set". */
+/** The shared check of `parameters.ts`, with the default for a value that is not set. */
 function parseParameter(
   name: ParameterName,
   value: unknown,
   problems: string[],
 ): string | number | undefined {
   const definition: ParameterDefinition = PARAMETERS[name];
-  if (value === undefined || value === null || value === '') {
-    if (definition.kind === 'string' && definition.required)
-      problems.push(`${name} is required: ${definition.valid}`);
+  const check = checkParameterValue(name, value);
+  if (!check.valid) {
+    problems.push(`${name} is ${JSON.stringify(value)}; expected ${check.expected}`);
     return definition.default;
   }
-  switch (definition.kind) {
-    case 'integer': {
-      const number = typeof value === 'number' ? value : typeof value === 'string' ? toInteger(value) : NaN;
-      if (!Number.isInteger(number) || number < definition.min || number > definition.max) {
-        problems.push(invalid(name, value));
-        return definition.default;
-      }
-      return number;
-    }
-    case 'choice': {
-      const choice = typeof value === 'string' ? normalizeChoice(name, value) : undefined;
-      if (choice === undefined || !definition.choices.includes(choice)) {
-        problems.push(invalid(name, value));
-        return definition.default;
-      }
-      return choice;
-    }
-    case 'string':
-      if (typeof value !== 'string') {
-        problems.push(invalid(name, value));
-        return definition.default;
-      }
-      return value.trim();
+  if (check.value === undefined && definition.kind === 'string' && definition.required) {
+    problems.push(`${name} is required: ${definition.valid}`);
   }
+  return check.value ?? definition.default;
 }
 
-function toInteger(value: string): number {
-  return /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-}
-
-const SEPARATOR_ESCAPES: Record<string, string> = { '\\n': '\n', '\\r\\n': '\r\n', '\\t': '\t' };
-
-/** Accepts a separator as its literal character(s) or escaped, since environment variables rarely carry a newline. */
-function normalizeChoice(name: ParameterName, value: string): string {
-  if (name !== 'RecordSeparator') return value.trim();
-  const literal = Object.entries(SEPARATOR_ESCAPES).find(([, character]) => character === value);
-  return literal ? literal[0] : value;
-}
-
-function unescapeSeparator(value: string): string {
-  return SEPARATOR_ESCAPES[value] ?? value;
-}
-
-function invalid(name: ParameterName, value: unknown): string {
-  return `${name} is ${JSON.stringify(value)}; expected ${describeValidValues(PARAMETERS[name])}`;
-}
-
-function checkMqtt(mqtt: MqttConfig, problems: string[]): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(mqtt.brokerUrl);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) {
-    problems.push(invalid('MqttBrokerUrl', mqtt.brokerUrl));
-  }
-  if (mqtt.clientId.length < 1 || mqtt.clientId.length > 128)
-    problems.push(invalid('MqttClientId', mqtt.clientId));
+/** What only the device can tell: the TLS files are readable, and a certificate comes with its key. */
+function checkTlsFiles(mqtt: MqttConfig, problems: string[]): void {
   const files: [ParameterName, string | undefined][] = [
     ['MqttCaFile', mqtt.caFile],
     ['MqttCertFile', mqtt.certFile],

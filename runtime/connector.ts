@@ -1,12 +1,14 @@
 import type { ConnectorConfig } from './config';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import type { RecordSender } from './firehose-sender';
-import type { Logger } from './logger';
+import { describeError, type Logger } from './logger';
 import { MemoryBudget } from './memory-budget';
 import { MessageContext, parseMessage } from './messages';
 import { MemoryRecordStore, RecordStore } from './record-store';
-import { ConnectorErrorCode, failStatus, StatusEntry } from './status';
+import { SendBudget } from './send-budget';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
 import { StreamDispatcher, StreamSnapshot } from './stream-dispatcher';
+import { StreamRegistry, TooManyStreamsError } from './stream-registry';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;
@@ -14,10 +16,12 @@ export interface ConnectorOptions {
   /** Receives status entries to publish on `kinesisfirehose/message/status`. */
   readonly publishStatus: (entries: StatusEntry[]) => void;
   readonly logger: Logger;
-  /** Creates the store of a stream's queue. @default an in-memory store */
+  /** Creates the store of a stream's queue; may throw. @default an in-memory store */
   readonly createStore?: (stream: DeliveryStreamTarget) => RecordStore;
   /** ARNs of streams whose durable stores hold records from an earlier run, to resume at start. */
   readonly storedStreams?: readonly string[];
+  /** Called when streams were released, with those still served (to let go of SDK clients). */
+  readonly onStreamsReleased?: (served: readonly DeliveryStreamTarget[]) => void;
 }
 
 export interface ConnectorStats {
@@ -29,31 +33,40 @@ export interface ConnectorStats {
   readonly retried: number;
   readonly queued: number;
   readonly calls: number;
+  /** The streams served now (at most `MaxDeliveryStreams`); released streams count in the totals only. */
   readonly streams: readonly StreamSnapshot[];
 }
 
 /**
- * The connector's core, free of MQTT: turns messages into records, keeps one dispatcher per delivery stream,
- * ticks them every `PublishInterval`, and drains them on shutdown. Every message ends in a status.
+ * The connector's core, free of MQTT: turns messages into records, hands them to the dispatcher of their delivery
+ * stream, ticks the dispatchers every `PublishInterval`, and drains them on shutdown. Every message ends in exactly
+ * one status, whatever goes wrong on the way.
  */
 export class Connector {
-  private readonly dispatchers = new Map<string, StreamDispatcher>();
-  private readonly budget: MemoryBudget;
+  private readonly registry: StreamRegistry;
   private readonly context: MessageContext;
-  /** Messages refused before reaching a queue: invalid, or arriving during shutdown. */
+  /** Messages refused before reaching a queue: invalid, over a limit, or arriving during shutdown. */
   private refusedAtIntake = 0;
   private ticker?: NodeJS.Timeout;
   private stopping = false;
 
   constructor(private readonly options: ConnectorOptions) {
-    const { config } = options;
-    this.budget = new MemoryBudget(config.queueByteBudget);
+    const { config, logger } = options;
+    const budget = new MemoryBudget(config.queueByteBudget);
+    const sendBudget = new SendBudget();
     this.context = { defaultStream: config.defaultDeliveryStream, recordSeparator: config.recordSeparator };
-    this.dispatcherFor(config.defaultDeliveryStream);
+    this.registry = new StreamRegistry({
+      maxStreams: config.maxDeliveryStreams,
+      pinnedArn: config.defaultDeliveryStream.arn,
+      create: (stream, onIdle) => this.createDispatcher(stream, budget, sendBudget, onIdle),
+      onReleased: (served) => options.onStreamsReleased?.(served),
+      logger,
+    });
+    this.registry.open(config.defaultDeliveryStream);
     for (const arn of options.storedStreams ?? []) {
       const stream = parseDeliveryStreamArn(arn);
-      if (stream) this.dispatcherFor(stream);
-      else options.logger.warn('Ignoring a stored queue whose stream ARN is invalid', { stream: arn });
+      if (stream) this.registry.open(stream);
+      else logger.warn('Ignoring a stored queue whose stream ARN is invalid', { stream: arn });
     }
   }
 
@@ -70,30 +83,54 @@ export class Connector {
   }
 
   /**
-   * Handles one MQTT message. Resolves once the record is stored or refused with a status, which is when the
-   * message may be acknowledged to the broker. Never rejects.
+   * Handles one message. Resolves once the record is stored or refused with a status, which is when the message
+   * may be acknowledged to the broker. Never rejects: whatever fails becomes a status and a log line.
+   * `messageBytes` is the payload's size on the wire when the transport dropped an oversized payload.
    */
-  async handleMessage(topic: string, payload: Buffer): Promise<void> {
-    if (this.stopping) {
-      this.refusedAtIntake++;
-      this.options.publishStatus([
-        failStatus('', ConnectorErrorCode.ShuttingDown, 'The connector is stopping and takes no new records'),
-      ]);
-      return;
+  async handleMessage(topic: string, payload: Buffer, messageBytes = payload.length): Promise<void> {
+    let requestId = '';
+    try {
+      if (this.stopping) {
+        this.refuse(
+          failStatus(
+            '',
+            ConnectorErrorCode.ShuttingDown,
+            'The connector is stopping and takes no new records',
+          ),
+        );
+        return;
+      }
+      const intake = parseMessage(topic, payload, this.context, messageBytes);
+      if ('failure' in intake) {
+        this.refuse(intake.failure);
+        return;
+      }
+      requestId = intake.record.requestId;
+      const dispatcher = await this.dispatcherFor(intake.record.stream, requestId);
+      if (!(dispatcher instanceof StreamDispatcher)) {
+        this.refuse(dispatcher);
+        return;
+      }
+      const refusal = await dispatcher.enqueue(intake.record);
+      if (refusal) this.options.publishStatus([refusal]);
+    } catch (error) {
+      this.options.logger.error('Could not take in a message; answered it with an InternalError status', {
+        topic,
+        ...describeError(error),
+      });
+      this.refuse(
+        failStatus(
+          requestId,
+          ConnectorErrorCode.InternalError,
+          `The connector failed to take in this message (${describeError(error).errorMessage})`,
+        ),
+      );
     }
-    const intake = parseMessage(topic, payload, this.context);
-    if ('failure' in intake) {
-      this.refusedAtIntake++;
-      this.options.publishStatus([intake.failure]);
-      return;
-    }
-    const refusal = await this.dispatcherFor(intake.record.stream).enqueue(intake.record);
-    if (refusal) this.options.publishStatus([refusal]);
   }
 
   /** Sends everything queued now, whatever the interval. */
   flush(): void {
-    for (const dispatcher of this.dispatchers.values()) dispatcher.flush();
+    for (const dispatcher of this.registry.dispatchers()) dispatcher.flush();
   }
 
   /**
@@ -103,16 +140,18 @@ export class Connector {
   async stop(deadline: number): Promise<boolean> {
     this.stopping = true;
     clearInterval(this.ticker);
-    const dispatchers = [...this.dispatchers.values()];
+    await this.registry.close();
+    const dispatchers = this.registry.dispatchers();
     const drained = await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain(deadline)));
     await Promise.all(dispatchers.map((dispatcher) => dispatcher.close()));
     return drained.every(Boolean);
   }
 
   stats(): ConnectorStats {
-    const streams = [...this.dispatchers.values()].map((dispatcher) => dispatcher.stats);
-    const sum = (key: keyof Omit<StreamSnapshot, 'stream'>) =>
-      streams.reduce((total, stream) => total + stream[key], 0);
+    const streams = this.registry.dispatchers().map((dispatcher) => dispatcher.stats);
+    const released = this.registry.releasedTotals;
+    const sum = (key: keyof Omit<StreamSnapshot, 'stream' | 'queued'>) =>
+      streams.reduce((total, stream) => total + stream[key], released[key]);
     return {
       received: sum('received'),
       rejected: sum('rejected') + this.refusedAtIntake,
@@ -120,32 +159,67 @@ export class Connector {
       delivered: sum('delivered'),
       failed: sum('failed'),
       retried: sum('retried'),
-      queued: sum('queued'),
+      queued: streams.reduce((total, stream) => total + stream.queued, 0),
       calls: sum('calls'),
       streams,
     };
   }
 
-  private dispatcherFor(stream: DeliveryStreamTarget): StreamDispatcher {
-    let dispatcher = this.dispatchers.get(stream.arn);
-    if (!dispatcher) {
-      const { config, sender, logger, publishStatus, createStore } = this.options;
-      dispatcher = new StreamDispatcher({
-        stream,
-        store: createStore ? createStore(stream) : new MemoryRecordStore(),
-        budget: this.budget,
-        sender,
-        report: publishStatus,
-        logger,
-        queueSize: config.deliveryStreamQueueSize,
-        maxDurableBytes: config.queue.diskMaxBytes,
-        fullPolicy: config.queue.fullPolicy,
-        publishIntervalMs: config.publishIntervalSeconds * 1000,
-        maxAttempts: config.recordMaxAttempts,
-        maxAgeMs: config.recordMaxAgeSeconds * 1000,
+  private refuse(status: FailStatus): void {
+    this.refusedAtIntake++;
+    this.options.publishStatus([status]);
+  }
+
+  /** The stream's dispatcher, or the status that refuses the record when the stream cannot be served. */
+  private async dispatcherFor(
+    stream: DeliveryStreamTarget,
+    requestId: string,
+  ): Promise<StreamDispatcher | FailStatus> {
+    try {
+      return await this.registry.acquire(stream);
+    } catch (error) {
+      if (error instanceof TooManyStreamsError) {
+        return failStatus(
+          requestId,
+          ConnectorErrorCode.TooManyDeliveryStreams,
+          `Record rejected for ${stream.name}: ${error.message}`,
+        );
+      }
+      // A disk queue that cannot open (disk full, out of file handles): the record cannot be kept.
+      this.options.logger.error('Could not open the queue of a delivery stream', {
+        stream: stream.name,
+        ...describeError(error),
       });
-      this.dispatchers.set(stream.arn, dispatcher);
+      return failStatus(
+        requestId,
+        ConnectorErrorCode.QueueWriteFailed,
+        `Record rejected: the queue of ${stream.name} could not be opened (${describeError(error).errorMessage})`,
+      );
     }
-    return dispatcher;
+  }
+
+  private createDispatcher(
+    stream: DeliveryStreamTarget,
+    budget: MemoryBudget,
+    sendBudget: SendBudget,
+    onIdle: () => void,
+  ): StreamDispatcher {
+    const { config, sender, logger, publishStatus, createStore } = this.options;
+    return new StreamDispatcher({
+      stream,
+      store: createStore ? createStore(stream) : new MemoryRecordStore(),
+      budget,
+      sendBudget,
+      sender,
+      report: publishStatus,
+      logger,
+      onIdle,
+      queueSize: config.deliveryStreamQueueSize,
+      maxDurableBytes: config.queue.diskMaxBytes,
+      fullPolicy: config.queue.fullPolicy,
+      publishIntervalMs: config.publishIntervalSeconds * 1000,
+      maxAttempts: config.recordMaxAttempts,
+      maxAgeMs: config.recordMaxAgeSeconds * 1000,
+    });
   }
 }

@@ -141,21 +141,29 @@ export function bodyMatches(header: RecordHeader, body: Buffer): boolean {
   return body.length === header.frameBytes - RECORD_HEADER_BYTES && crc32(body) === header.bodyCrc;
 }
 
-/** Reads a file through a buffer of at least `chunkBytes`, so that walking small records costs few system calls. */
+/**
+ * Reads a file through a buffer of at least `chunkBytes`, so that walking small records costs few system calls. The
+ * buffer is allocated by the first read and freed by `release()`.
+ */
 export class BlockReader {
-  private buffer: Buffer;
+  private buffer?: Buffer;
   private fd = -1;
   private start = 0;
   private length = 0;
 
-  constructor(private readonly chunkBytes = 1024 * 1024) {
-    this.buffer = Buffer.allocUnsafe(chunkBytes);
-  }
+  constructor(private readonly chunkBytes = 1024 * 1024) {}
 
   /** Reads `fd` from now on. */
   attach(fd: number): void {
     this.fd = fd;
     this.length = 0;
+  }
+
+  /** Forgets the file and frees the buffer. */
+  release(): void {
+    this.fd = -1;
+    this.length = 0;
+    this.buffer = undefined;
   }
 
   /**
@@ -164,20 +172,23 @@ export class BlockReader {
    */
   read(offset: number, length: number, fileBytes: number): Buffer {
     const cached = offset - this.start;
-    if (cached >= 0 && cached + length <= this.length) return this.buffer.subarray(cached, cached + length);
+    if (this.buffer && cached >= 0 && cached + length <= this.length) {
+      return this.buffer.subarray(cached, cached + length);
+    }
     const wanted = Math.max(Math.min(this.chunkBytes, fileBytes - offset), length);
-    if (wanted > this.buffer.length || (this.buffer.length > this.chunkBytes && wanted <= this.chunkBytes)) {
-      this.buffer = Buffer.allocUnsafe(Math.max(wanted, this.chunkBytes));
+    let buffer = this.buffer;
+    if (!buffer || wanted > buffer.length || (buffer.length > this.chunkBytes && wanted <= this.chunkBytes)) {
+      buffer = this.buffer = Buffer.allocUnsafe(Math.max(wanted, this.chunkBytes));
     }
     let got = 0;
     while (got < wanted) {
-      const read = readSync(this.fd, this.buffer, got, wanted - got, offset + got);
+      const read = readSync(this.fd, buffer, got, wanted - got, offset + got);
       if (read === 0) break;
       got += read;
     }
     this.start = offset;
     this.length = got;
-    return this.buffer.subarray(0, Math.min(got, length));
+    return buffer.subarray(0, Math.min(got, length));
   }
 }
 

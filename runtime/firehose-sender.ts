@@ -4,13 +4,22 @@ import {
   PutRecordBatchCommand,
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
+import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
+import { putRecordBatchBody, putRecordBody } from './firehose-request-body';
 import type { QueuedRecord } from './record-store';
 
 /** The result of one record in one send. */
 export type RecordOutcome =
   | { readonly ok: true; readonly recordId: string }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly retryable: boolean };
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly retryable: boolean;
+      /** The call failed as a whole (no answer, or an error response), rather than this record alone. */
+      readonly wholeCall?: boolean;
+    };
 
 /** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
 export interface RecordSender {
@@ -18,7 +27,10 @@ export interface RecordSender {
 }
 
 export interface FirehoseSenderOptions {
-  /** Time allowed for one HTTP call before it is abandoned (and the SDK, then the queue, retries it). */
+  /**
+   * Time allowed for one call, the SDK's own attempts and their backoff included: a call still unanswered then is
+   * abandoned (AbortError) and its records go back to the queue.
+   */
   readonly requestTimeoutMs: number;
   /** Attempts the SDK's standard retry strategy makes per call. @default 3 */
   readonly sdkMaxAttempts?: number;
@@ -27,11 +39,12 @@ export interface FirehoseSenderOptions {
 }
 
 /**
- * Per-record error codes that mean "try again later". Firehose reports throttling per record as
- * ServiceUnavailableException ("Slow down.").
+ * Error codes (per record, or the name of a call's error) that mean "try again later". Firehose reports throttling
+ * per record as ServiceUnavailableException ("Slow down."); the SDK names transport failures TimeoutError and
+ * AbortError, and credential trouble (the token exchange service not up yet) CredentialsProviderError.
  * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
  */
-const RETRYABLE_CODES = new Set([
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ServiceUnavailableException',
   'InternalFailure',
   'InternalFailureException',
@@ -48,7 +61,8 @@ const RETRYABLE_CODES = new Set([
   'CredentialsProviderError',
 ]);
 
-const NETWORK_ERROR_CODES = new Set([
+/** Node.js system error codes of a call that never got an answer. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -58,6 +72,7 @@ const NETWORK_ERROR_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /**
@@ -72,19 +87,23 @@ export class FirehoseSender implements RecordSender {
 
   async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
     const client = this.clientFor(stream.region);
+    // Bounds the whole call: the SDK's request timeout applies to each of its attempts only.
+    const options = { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) };
     try {
       if (records.length === 1) {
+        const input = { DeliveryStreamName: stream.name, Record: { Data: EMPTY } };
         const response = await client.send(
-          new PutRecordCommand({ DeliveryStreamName: stream.name, Record: { Data: records[0].data } }),
+          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0].data))),
+          options,
         );
         return [{ ok: true, recordId: response.RecordId ?? '' }];
       }
-      const response = await client.send(
-        new PutRecordBatchCommand({
-          DeliveryStreamName: stream.name,
-          Records: records.map((record) => ({ Data: record.data })),
-        }),
+      const input = { DeliveryStreamName: stream.name, Records: [] };
+      const body = putRecordBatchBody(
+        stream.name,
+        records.map((record) => record.data),
       );
+      const response = await client.send(new PutRecordBatchCommand(withBody(input, body)), options);
       const results = response.RequestResponses ?? [];
       return records.map((_, index): RecordOutcome => {
         const result = results[index];
@@ -104,6 +123,16 @@ export class FirehoseSender implements RecordSender {
     this.clients.clear();
   }
 
+  /** Lets go of the clients (and their connections) of regions no stream in `streams` is in. */
+  retainRegionsOf(streams: readonly DeliveryStreamTarget[]): void {
+    const used = new Set(streams.map((stream) => stream.region));
+    for (const [region, client] of this.clients) {
+      if (used.has(region)) continue;
+      client.destroy();
+      this.clients.delete(region);
+    }
+  }
+
   private clientFor(region: string): FirehoseClient {
     let client = this.clients.get(region);
     if (!client) {
@@ -121,13 +150,43 @@ export class FirehoseSender implements RecordSender {
           throwOnRequestTimeout: true,
         },
       });
+      client.middlewareStack.add(usePrebuiltBody, PREBUILT_BODY_MIDDLEWARE);
       this.clients.set(region, client);
     }
     return client;
   }
 }
 
-/** Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are. */
+const EMPTY = new Uint8Array(0);
+
+/** Where a command's input carries the request body built by `firehose-request-body.ts`. */
+const PREBUILT_BODY = Symbol('prebuiltBody');
+
+function withBody<T extends object>(input: T, body: Uint8Array): T {
+  return Object.assign(input, { [PREBUILT_BODY]: body });
+}
+
+/**
+ * Puts the prebuilt body in place of what the SDK's serializer wrote for the record-less input: first in the
+ * build step, so that the content length, the signature and the SDK's retries all see the real body.
+ */
+const usePrebuiltBody: BuildMiddleware<object, MetadataBearer> = (next) => (args) => {
+  const body = (args.input as { [PREBUILT_BODY]?: Uint8Array })[PREBUILT_BODY];
+  if (body !== undefined) (args.request as { body?: unknown }).body = body;
+  return next(args);
+};
+
+const PREBUILT_BODY_MIDDLEWARE: BuildHandlerOptions & { priority: 'high' } = {
+  step: 'build',
+  priority: 'high',
+  name: 'firehoseConnectorPrebuiltBody',
+};
+
+/**
+ * Decides whether a failed call is worth retrying: throttling, 5xx, timeouts, network and credential trouble are.
+ * Anything else is not, an error without an HTTP status included: a `TypeError` is a bug to report, not a reason
+ * to send the same records again for a day.
+ */
 export function classifyError(error: unknown): RecordOutcome & { ok: false } {
   const details = error as {
     name?: string;
@@ -144,8 +203,6 @@ export function classifyError(error: unknown): RecordOutcome & { ok: false } {
     (details?.code !== undefined && NETWORK_ERROR_CODES.has(details.code)) ||
     details?.$retryable !== undefined ||
     status === 429 ||
-    (status !== undefined && status >= 500) ||
-    // No HTTP status at all: the call never got an answer (network), not a refusal by the service.
-    status === undefined;
-  return { ok: false, code, message, retryable };
+    (status !== undefined && status >= 500);
+  return { ok: false, code, message, retryable, wholeCall: true };
 }

@@ -1,14 +1,21 @@
-import { FirehoseLimits } from './firehose-limits';
 import { IpcClientOptions, GreengrassIpcClient } from './ipc/client';
 import type { IpcEndpoint } from './ipc/environment';
-import { IpcService, PublishToIoTCore, Qos } from './ipc/model';
-import { IPC_INPUT_TOPICS, IPC_STATUS_TOPIC } from './ipc/topics';
+import { IpcService, literalPrefix, PublishToIoTCore, Qos } from './ipc/model';
 import { IpcServiceError } from './ipc/operation';
 import type { SubscriptionEvent, TopicSubscription } from './ipc/subscription';
 import { splitStatusPayload } from './iot-core-status';
 import { describeError, Logger } from './logger';
+import { MAX_JSON_MESSAGE_BYTES } from './messages';
+import { Ipc } from './parameters';
 import { ConnectorErrorCode, failStatus, statusPayload } from './status';
 import { MessageHandler, settleAll, Transport } from './transport';
+
+/**
+ * Longest IPC message read whole: the largest JSON message that can hold a valid record (`MAX_JSON_MESSAGE_BYTES`,
+ * every byte escaped), as the base64 of a `binaryMessage`, with room for its topic and the event's JSON. A longer
+ * message is never held: its payload is dropped as it arrives, and the connector answers it with `RecordTooLarge`.
+ */
+export const MAX_IPC_MESSAGE_BYTES = Math.ceil(MAX_JSON_MESSAGE_BYTES / 3) * 4 + 64 * 1024;
 
 export interface IpcTransportOptions {
   readonly endpoint: IpcEndpoint;
@@ -18,8 +25,8 @@ export interface IpcTransportOptions {
   readonly statusToLocal: boolean;
   /** Also publish statuses to AWS IoT Core, QoS 1 (`StatusToIoTCore`). */
   readonly statusToIoTCore: boolean;
-  /** Client settings beyond the endpoint (backoff, frame size), for tests. @default the client's defaults */
-  readonly client?: Partial<Omit<IpcClientOptions, 'socketPath' | 'authToken' | 'logger'>>;
+  /** Client settings beyond the endpoint (backoff, frame size), for tests. @default the client's defaults, MAX_IPC_MESSAGE_BYTES */
+  readonly client?: Partial<Omit<IpcClientOptions, 'socketPath' | 'authToken' | 'logger' | 'role'>>;
 }
 
 /**
@@ -44,6 +51,7 @@ export class IpcTransport implements Transport {
   static open(options: IpcTransportOptions, onMessage: MessageHandler, logger: Logger): IpcTransport {
     const connect = (role: string) =>
       GreengrassIpcClient.connect({
+        maxFrameBytes: MAX_IPC_MESSAGE_BYTES,
         ...options.client,
         socketPath: options.endpoint.socketPath,
         authToken: options.endpoint.authToken,
@@ -58,7 +66,7 @@ export class IpcTransport implements Transport {
       options,
       logger,
     );
-    for (const topic of intake ? IPC_INPUT_TOPICS : []) {
+    for (const topic of intake ? Ipc.inputTopics : []) {
       transport.subscriptions.push(
         intake!.subscribe(topic, (event) => transport.take(topic, event, onMessage)),
       );
@@ -81,14 +89,14 @@ export class IpcTransport implements Transport {
     const publishes: Promise<void>[] = [];
     if (this.options.statusToLocal) {
       publishes.push(
-        status.publishToTopic(IPC_STATUS_TOPIC, payload).catch(destinationError('local publish/subscribe')),
+        status.publishToTopic(Ipc.statusTopic, payload).catch(destinationError('local publish/subscribe')),
       );
     }
     if (this.options.statusToIoTCore) {
       for (const part of splitStatusPayload(payload)) {
         publishes.push(
           status
-            .publishToIoTCore(IPC_STATUS_TOPIC, part, Qos.atLeastOnce)
+            .publishToIoTCore(Ipc.statusTopic, part, Qos.atLeastOnce)
             .catch(destinationError('AWS IoT Core', iotCoreHint)),
         );
       }
@@ -106,35 +114,39 @@ export class IpcTransport implements Transport {
   }
 
   /** Hands a message to the connector, or answers what cannot become one. Never rejects. */
-  private async take(
-    subscribedTopic: string,
-    event: SubscriptionEvent,
-    onMessage: MessageHandler,
-  ): Promise<void> {
-    if (event.kind === 'message') return onMessage(event.message.topic, event.message.payload);
-    const failure =
-      event.kind === 'oversized'
-        ? failStatus(
-            '',
-            ConnectorErrorCode.RecordTooLarge,
-            `IPC message is ${event.bytes} bytes, more than the connector reads; a record may be at most ` +
-              `${FirehoseLimits.maxRecordBytes} bytes`,
-          )
-        : failStatus('', ConnectorErrorCode.InvalidRequest, `IPC message could not be read: ${event.reason}`);
-    this.logger.warn('Refused an IPC message', {
-      subscription: subscribedTopic,
-      errorCode: failure.ErrorCode,
-      ...(event.kind === 'oversized' ? { bytes: event.bytes } : {}),
-    });
-    // Not through the connector's status batching: it never reached intake, and it is rare. Not awaited: intake
-    // waits for nothing but the connector.
-    void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
-      this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
-    );
+  private async take(subscribed: string, event: SubscriptionEvent, onMessage: MessageHandler): Promise<void> {
+    switch (event.kind) {
+      case 'message':
+        return onMessage(event.message.topic, event.message.payload, event.message.payload.length);
+      case 'oversized':
+        // Its topic was in the part left unread; the subscription's own levels stand in (no binary id).
+        this.logger.warn('Skipped an IPC message larger than the connector reads', {
+          subscription: subscribed,
+          bytes: event.bytes,
+        });
+        return onMessage(literalPrefix(subscribed), Buffer.alloc(0), event.bytes);
+      case 'malformed': {
+        // Not a message a component sent (the nucleus writes these events), so not one for the connector's intake.
+        this.logger.error('Ignored an IPC event that is not a SubscriptionResponseMessage', {
+          subscription: subscribed,
+          reason: event.reason,
+        });
+        const failure = failStatus(
+          '',
+          ConnectorErrorCode.InvalidRequest,
+          `IPC event unreadable: ${event.reason}`,
+        );
+        // Not awaited: intake waits for nothing but the connector.
+        void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
+          this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
+        );
+        return;
+      }
+    }
   }
 }
 
-const iotCoreHint = ` (the component's accessControl must allow ${PublishToIoTCore.name} on ${IPC_STATUS_TOPIC} in ${IpcService.mqttproxy})`;
+const iotCoreHint = ` (the component's accessControl must allow ${PublishToIoTCore.name} on ${Ipc.statusTopic} in ${IpcService.mqttproxy})`;
 
 /** Names the destination in a failed publish, with what to check when the nucleus refused it. */
 function destinationError(destination: string, unauthorizedHint = '') {

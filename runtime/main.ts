@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { parseCli, helpText } from './cli';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 import { useIpv4TokenExchangeService } from './credentials';
 import { createLogger, describeError } from './logger';
+import { LOCAL_MODE_NOT_BUNDLED, providedLocalMode } from './local-mode-slot';
+import { ProblemsError } from './parameters';
 import { runConnector, RunningConnector } from './run';
 
 /** Exit code for a command line or configuration the connector cannot run with. */
@@ -24,7 +26,11 @@ async function main(argv: readonly string[]): Promise<void> {
   let running: RunningConnector;
   try {
     if (cli.local) {
-      const { runLocal } = await import('./local/local-mode');
+      const runLocal = providedLocalMode();
+      if (runLocal === undefined) {
+        process.stderr.write(LOCAL_MODE_NOT_BUNDLED);
+        process.exit(EXIT_USAGE);
+      }
       running = await runLocal({ configFile: cli.configFile });
     } else {
       useIpv4TokenExchangeService(process.env);
@@ -32,14 +38,22 @@ async function main(argv: readonly string[]): Promise<void> {
       running = await runConnector(config, { logger: createLogger(config.logLevel) });
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ProblemsError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(EXIT_USAGE);
     }
     throw error;
   }
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // Greengrass's Shutdown step sends SIGTERM, and the nucleus sends another when the step ends: the second one must
+    // not cut the flush short (the nucleus's SIGKILL 5 s later remains the hard stop).
+    if (stopping) {
+      process.stderr.write(`Received ${signal} again: still flushing queued records\n`);
+      return;
+    }
+    stopping = true;
     process.stderr.write(`Received ${signal}: flushing queued records before exit\n`);
     running.stop().then(
       () => process.exit(0),
@@ -53,7 +67,7 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`Unhandled rejection: ${describeError(reason).errorMessage}\n`);
   });
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 

@@ -1,15 +1,29 @@
+import { isUtf8 } from 'node:buffer';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
 import { FirehoseLimits } from './firehose-limits';
+import { Topics } from './parameters';
 import { ConnectorErrorCode, FailStatus, failStatus } from './status';
 
-/** The MQTT topics of the v2-4 connector. */
-export const Topics = {
-  json: 'kinesisfirehose/message',
-  binary: 'kinesisfirehose/message/binary/#',
-  status: 'kinesisfirehose/message/status',
-} as const;
+/** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */
+export { Topics };
 
 const BINARY_PREFIX = 'kinesisfirehose/message/binary';
+
+/**
+ * Bytes of the largest JSON message that can still hold a record Firehose accepts: every byte of the record escaped
+ * as `\u00XX` (six characters), plus room for the envelope. A larger JSON message is refused before it is parsed.
+ */
+export const MAX_JSON_MESSAGE_BYTES = 6 * FirehoseLimits.maxRecordBytes + 64 * 1024;
+
+/**
+ * Most levels of nesting a JSON message may have. Deeper JSON is refused before it is parsed: `JSON.parse` builds
+ * the whole structure (25 messages 100,000 levels deep left some 90 MiB of garbage for the old generation), and
+ * `JSON.stringify` recurses and would overflow the stack writing `request.data` back out.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Characters of a request id: enough for any id scheme, small enough that statuses stay small. */
+export const MAX_REQUEST_ID_LENGTH = 1024;
 
 /** A record accepted from MQTT, ready for its stream's queue. */
 export interface IncomingRecord {
@@ -29,22 +43,61 @@ export interface MessageContext {
 }
 
 /**
- * Turns one MQTT message into a record, or into the fail status that explains why it cannot be one.
- * Never throws: after start-up a bad message must become a status, not a crash.
+ * Turns one message into a record, or into the fail status that explains why it cannot be one. Sizes are checked
+ * before any parsing or copying, so that an oversized message costs no more than its packet.
+ *
+ * `messageBytes` is the size the message had on the wire: larger than `payload` when the transport dropped the
+ * payload of an oversized message in transit (see `packet-size-guard.ts`). Never throws: after start-up a bad
+ * message must become a status, not a crash.
  */
-export function parseMessage(topic: string, payload: Buffer, context: MessageContext): Intake {
+export function parseMessage(
+  topic: string,
+  payload: Buffer,
+  context: MessageContext,
+  messageBytes = payload.length,
+): Intake {
   if (topic === BINARY_PREFIX || topic.startsWith(`${BINARY_PREFIX}/`)) {
     const requestId = topic.slice(BINARY_PREFIX.length + 1);
+    const idProblem = requestIdProblem(requestId);
+    if (idProblem) return { failure: invalidRequest(truncateId(requestId), idProblem) };
+    const size = messageBytes + context.recordSeparator.length;
+    if (size > FirehoseLimits.maxRecordBytes) return { failure: tooLarge(requestId, size) };
     // Copied: MQTT.js may hand out a slice of a larger socket buffer, which a queued record would keep alive.
     return toRecord(requestId, context.defaultStream, Buffer.from(payload), context);
   }
-  if (topic === Topics.json) return parseJsonMessage(payload, context);
+  if (topic === Topics.json) return parseJsonMessage(payload, context, messageBytes);
   return {
-    failure: failStatus('', ConnectorErrorCode.InvalidRequest, `Topic ${topic} is not an input topic`),
+    failure: invalidRequest('', `Topic ${topic} is not an input topic`),
   };
 }
 
-function parseJsonMessage(payload: Buffer, context: MessageContext): Intake {
+function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes: number): Intake {
+  if (messageBytes > MAX_JSON_MESSAGE_BYTES) {
+    return {
+      failure: failStatus(
+        '',
+        ConnectorErrorCode.RecordTooLarge,
+        `JSON message is ${messageBytes} bytes; a message over ${MAX_JSON_MESSAGE_BYTES} bytes cannot hold a ` +
+          `record of at most ${FirehoseLimits.maxRecordBytes} bytes, so it was not parsed`,
+      ),
+    };
+  }
+  // toString would replace invalid bytes with U+FFFD and silently change the record.
+  if (!isUtf8(payload)) {
+    return {
+      failure: failStatus(
+        '',
+        ConnectorErrorCode.InvalidJson,
+        'Payload is not valid UTF-8, so it is not JSON',
+      ),
+    };
+  }
+  // Each level takes two bytes at least, so a small message cannot be too deep and skips the scan.
+  if (payload.length > 2 * MAX_JSON_DEPTH && nestingExceeds(payload, MAX_JSON_DEPTH)) {
+    return {
+      failure: invalidRequest('', `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`),
+    };
+  }
   let message: unknown;
   try {
     message = JSON.parse(payload.toString('utf8'));
@@ -66,6 +119,8 @@ function parseJsonMessage(payload: Buffer, context: MessageContext): Intake {
     return { failure: invalidRequest('', '"id" must be a string') };
   }
   const requestId = rawId === undefined || rawId === null ? '' : String(rawId);
+  const idProblem = requestIdProblem(requestId);
+  if (idProblem) return { failure: invalidRequest(truncateId(requestId), idProblem) };
   if (!isObject(request)) return { failure: invalidRequest(requestId, '"request" must be an object') };
   if (request.data === undefined || request.data === null) {
     return { failure: invalidRequest(requestId, '"request.data" is required') };
@@ -76,20 +131,59 @@ function parseJsonMessage(payload: Buffer, context: MessageContext): Intake {
   if (arn !== undefined && arn !== null && arn !== '') {
     const target = typeof arn === 'string' ? parseDeliveryStreamArn(arn) : undefined;
     if (!target) {
+      // Shown as JSON, but not an object or array, which may be large.
+      const shown = typeof arn === 'object' ? `(${Array.isArray(arn) ? 'an array' : 'an object'})` : arn;
       return {
         failure: failStatus(
           requestId,
           ConnectorErrorCode.InvalidDeliveryStreamArn,
-          `"request.delivery_stream_arn" ${JSON.stringify(arn)} is not a delivery stream ARN ` +
+          `"request.delivery_stream_arn" ${JSON.stringify(typeof shown === 'string' ? truncateId(shown) : shown)} is not a delivery stream ARN ` +
             '(arn:<partition>:firehose:<region>:<account>:deliverystream/<name>)',
         ),
       };
     }
     stream = target;
   }
-  // A string is sent as its UTF-8 bytes; any other JSON value as its JSON text.
-  const text = typeof request.data === 'string' ? request.data : JSON.stringify(request.data);
+  const text = dataText(request.data);
+  const size = Buffer.byteLength(text, 'utf8') + context.recordSeparator.length;
+  if (size > FirehoseLimits.maxRecordBytes) return { failure: tooLarge(requestId, size) };
   return toRecord(requestId, stream, Buffer.from(text, 'utf8'), context);
+}
+
+/** A string is sent as its UTF-8 bytes; any other JSON value as its JSON text. */
+function dataText(data: unknown): string {
+  return typeof data === 'string' ? data : JSON.stringify(data);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether the JSON text in `bytes` opens more than `maxDepth` arrays or objects inside one another. Strings are
+ * skipped with `indexOf` (memchr), so a long `data` string costs next to nothing; malformed JSON is left for
+ * `JSON.parse` to reject.
+ */
+export function nestingExceeds(bytes: Buffer, maxDepth: number): boolean {
+  let depth = 0;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index];
+    if (byte === QUOTE) {
+      for (;;) {
+        const closing = bytes.indexOf(QUOTE, index + 1);
+        if (closing === -1) return false;
+        let backslash = closing - 1;
+        while (bytes[backslash] === BACKSLASH) backslash--;
+        index = closing;
+        // An even run of backslashes escapes itself, not the quote.
+        if ((closing - 1 - backslash) % 2 === 0) break;
+      }
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function toRecord(
@@ -98,19 +192,28 @@ function toRecord(
   body: Buffer,
   context: MessageContext,
 ): Intake {
-  const size = body.length + context.recordSeparator.length;
-  if (size > FirehoseLimits.maxRecordBytes) {
-    return {
-      failure: failStatus(
-        requestId,
-        ConnectorErrorCode.RecordTooLarge,
-        `Record is ${size} bytes; Firehose accepts at most ${FirehoseLimits.maxRecordBytes} bytes per record`,
-      ),
-    };
-  }
   const data =
-    context.recordSeparator.length > 0 ? Buffer.concat([body, context.recordSeparator], size) : body;
+    context.recordSeparator.length > 0
+      ? Buffer.concat([body, context.recordSeparator], body.length + context.recordSeparator.length)
+      : body;
   return { record: { requestId, stream, data } };
+}
+
+function requestIdProblem(requestId: string): string | undefined {
+  if (requestId.length <= MAX_REQUEST_ID_LENGTH) return undefined;
+  return `The request id is ${requestId.length} characters long; at most ${MAX_REQUEST_ID_LENGTH} are accepted (the status shows its start)`;
+}
+
+function truncateId(requestId: string): string {
+  return requestId.length <= MAX_REQUEST_ID_LENGTH ? requestId : requestId.slice(0, MAX_REQUEST_ID_LENGTH);
+}
+
+function tooLarge(requestId: string, size: number): FailStatus {
+  return failStatus(
+    requestId,
+    ConnectorErrorCode.RecordTooLarge,
+    `Record is ${size} bytes; Firehose accepts at most ${FirehoseLimits.maxRecordBytes} bytes per record`,
+  );
 }
 
 function invalidRequest(requestId: string, message: string): FailStatus {

@@ -1,11 +1,26 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import { backoffDelayMs } from './backoff';
 import type { MqttConfig } from './config';
 import { describeError, Logger } from './logger';
-import { Topics } from './messages';
+import { MAX_JSON_MESSAGE_BYTES, Topics } from './messages';
+import { OversizeMarker } from './packet-size-guard';
 
-/** Handles one input message; the broker gets its acknowledgement once the returned promise resolves. */
-export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
+/**
+ * Handles one input message; the broker gets its acknowledgement once the returned promise settles.
+ * `messageBytes` is the payload's size on the wire, larger than `payload` when the transport dropped an oversized
+ * payload in transit. The handler answers every message itself (with a status), so it should never reject.
+ */
+export type MessageHandler = (topic: string, payload: Buffer, messageBytes: number) => Promise<void>;
+
+/**
+ * Largest PUBLISH the parser may buffer whole: the largest JSON message that can hold a valid record, with its
+ * topic (at most 65,535 bytes and its length) and packet id. Larger ones reach the connector as markers.
+ */
+const MAX_BUFFERED_PUBLISH_BYTES = MAX_JSON_MESSAGE_BYTES + 2 + 65_535 + 2;
+
+/** Resubscription after a refused SUBSCRIBE: from 1 s doubling to a minute. */
+const SUBSCRIBE_RETRY = { baseMs: 1000, maxMs: 60_000 } as const;
 
 /**
  * The connector's two MQTT connections:
@@ -42,7 +57,11 @@ export class MqttTransport {
       clientId: config.clientId,
       clean: false,
       resubscribe: false,
+      manualConnect: true,
     });
+    const marker = new OversizeMarker();
+    guardPacketSizes(intake, marker);
+    intake.connect();
     const status = mqtt.connect(config.brokerUrl, {
       ...base,
       clientId: `${config.clientId}-status`,
@@ -69,25 +88,57 @@ export class MqttTransport {
     }
     let onSubscribed!: () => void;
     const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+    let refusals = 0;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const subscribe = (): void => {
+      retryTimer = undefined;
+      intake.subscribe([Topics.json, Topics.binary], { qos: 1 }, (error, granted) => {
+        // A broker that refuses a topic (an ACL, a quota) answers SUBACK with 0x80 for it rather than an error.
+        const refused = granted?.filter((grant) => grant.qos === 0x80).map((grant) => grant.topic) ?? [];
+        if (!error && refused.length === 0) {
+          refusals = 0;
+          logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
+          onSubscribed();
+          return;
+        }
+        // A disconnect interrupts the SUBSCRIBE; the next connection subscribes again.
+        if (!intake.connected) return;
+        refusals++;
+        const retryInMs = backoffDelayMs(refusals, SUBSCRIBE_RETRY);
+        logger.error('The broker refused the subscription to the input topics; retrying', {
+          topics: refused.length > 0 ? refused : [Topics.json, Topics.binary],
+          ...(error ? describeError(error) : { errorMessage: 'SUBACK refused the topic (0x80)' }),
+          retryInMs,
+        });
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(subscribe, retryInMs);
+      });
+    };
     intake.on('connect', (packet) => {
+      clearTimeout(retryTimer);
       // With a session present the broker still holds our subscriptions; otherwise (first start, or a broker
       // that lost its state) they are made again.
       if (packet.sessionPresent) return onSubscribed();
-      intake.subscribe([Topics.json, Topics.binary], { qos: 1 }, (error) => {
-        if (error) logger.error('Could not subscribe to the input topics', describeError(error));
-        else {
-          logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
-          onSubscribed();
-        }
-      });
+      subscribe();
     });
+    intake.on('end', () => clearTimeout(retryTimer));
     // MQTT.js sends a QoS 1 message's PUBACK only once handleMessage calls back, so the broker keeps (and
     // redelivers) any message whose record was not yet stored when the connector died. It handles the messages
     // of a connection one at a time, so intake must stay quick: statuses travel on the other connection.
     batchAcknowledgements(intake);
     intake.handleMessage = (packet, callback) => {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      onMessage(packet.topic, payload).then(() => callback(), callback);
+      const messageBytes = marker.droppedBytes(payload) ?? payload.length;
+      const delivered = messageBytes === payload.length ? payload : Buffer.alloc(0);
+      // Never callback(error): MQTT.js would then withhold the PUBACK, and the broker would hold the message in
+      // flight and redeliver it after every restart, until its in-flight window is full and intake stops.
+      onMessage(packet.topic, delivered, messageBytes).then(
+        () => callback(),
+        (error: unknown) => {
+          logger.error('A message handler failed; acknowledging the message anyway', describeError(error));
+          callback();
+        },
+      );
     };
     return new MqttTransport(intake, status, subscribed);
   }
@@ -131,6 +182,24 @@ export function describeBroker(url: string): string {
 function waitForConnect(client: MqttClient): Promise<void> {
   if (client.connected) return Promise.resolve();
   return new Promise((resolve) => client.once('connect', () => resolve()));
+}
+
+/**
+ * Puts the packet-size guard between the socket and MQTT.js's parser of every connection the client makes.
+ * MQTT.js reads its stream with `stream.pipe(parser)` and keeps the stream factory in a field it does not type as
+ * public; the integration tests send a 40 MiB message to prove the guard is in place.
+ */
+function guardPacketSizes(client: MqttClient, marker: OversizeMarker): void {
+  const withFactory = client as unknown as { streamBuilder: (client: MqttClient) => NodeJS.ReadableStream };
+  const build = withFactory.streamBuilder;
+  if (typeof build !== 'function') throw new Error('MQTT.js no longer exposes its stream factory');
+  withFactory.streamBuilder = (owner) => {
+    const stream = build(owner);
+    const pipe = stream.pipe.bind(stream);
+    stream.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T =>
+      pipe(marker.guard(MAX_BUFFERED_PUBLISH_BYTES)).pipe(destination, options);
+    return stream;
+  };
 }
 
 /**

@@ -1,25 +1,123 @@
 /**
- * The connector's parameters: wire names, defaults, ranges and descriptions.
+ * The component contract: everything the runtime and the CDK app (`lib/`) must agree on. Parameter names, defaults,
+ * ranges and the one check of a parameter value; the MQTT topics; the environment variable that carries the work
+ * folder; the artifact's file name; the Node.js options; the memory the connector needs; the error that lists
+ * every problem at once.
  *
- * This is the single definition shared by the runtime (`config.ts` validates against it) and by the CDK app
- * (`lib/recipe.ts` builds the component's `DefaultConfiguration` from it), so the recipe and the runtime can
- * never disagree. Names are kept verbatim from the Greengrass v1 connector where they exist.
+ * `lib/` imports the runtime only through this module (a test checks it), so this module imports nothing.
+ * Names are kept verbatim from the Greengrass v1 connector where they exist.
  */
+
+/** The MQTT topics of the v2-4 connector. */
+export const Topics = {
+  json: 'kinesisfirehose/message',
+  binary: 'kinesisfirehose/message/binary/#',
+  status: 'kinesisfirehose/message/status',
+} as const;
+
+/**
+ * The connector's use of Greengrass IPC, one definition for the runtime's client (`runtime/ipc/`) and the recipe's
+ * `accessControl` (`lib/access-control.ts`), which grants exactly this: the IPC services and operations, the topic
+ * filters it subscribes to (the MQTT ones, `#` included, so a binary id may have several levels; the nucleus accepts
+ * MQTT wildcards in SubscribeToTopic from v2.6.0), and the topic it publishes statuses on.
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/ipc-publish-subscribe.html
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/ipc-iot-core-mqtt.html
+ */
+export const Ipc = {
+  services: { pubsub: 'aws.greengrass.ipc.pubsub', mqttproxy: 'aws.greengrass.ipc.mqttproxy' },
+  operations: {
+    subscribeToTopic: 'aws.greengrass#SubscribeToTopic',
+    publishToTopic: 'aws.greengrass#PublishToTopic',
+    publishToIoTCore: 'aws.greengrass#PublishToIoTCore',
+  },
+  inputTopics: [Topics.json, Topics.binary],
+  statusTopic: Topics.status,
+} as const;
+
+/** Environment variable through which the component's recipe tells the runtime its Greengrass work folder. */
+export const WORK_DIR_ENV = 'FIREHOSE_CONNECTOR_WORK_DIR';
+
+/** File name of the single-file bundle: `dist/`, the local component folder and the CDK bundling step. */
+export const ARTIFACT_FILE_NAME = 'firehose-connector.js';
+
+/**
+ * Node.js options the connector runs with: the component's Run script, `npm start`, the tests and the benchmark all
+ * start it this way.
+ *
+ * Under a steady stream of messages V8 grows its young generation to two 16 MiB semi-spaces, which is most of the
+ * gap between an idle and a busy connector's RSS. Capped at 2 MiB, the peak RSS with a full queue at MemorySize
+ * 131072 fell from 105-130 MiB to 87-102 MiB, with no measurable change in throughput (`npm run bench`).
+ */
+export const CONNECTOR_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+
+/** The least old generation the connector is given, whatever `MemorySize` says: what an idle one holds, and room. */
+export const MIN_OLD_SPACE_MIB = 32;
+
+/**
+ * MiB of V8's old generation for a `MemorySize` (KB): half of it. Node.js sizes its heap from the machine's memory,
+ * or at best from the whole cgroup limit, so without this V8 fills the memory limit with garbage it has no reason
+ * to collect (a burst of 12,000 messages to distinct streams took an idle connector from 76 to 147 MiB at
+ * MemorySize 131072; with 64 MiB it stayed under 95). Queued records are Buffers, outside this limit; their bytes
+ * are bounded by the queue budget.
+ * @see https://github.com/nodejs/node/issues/64646
+ */
+export function oldSpaceMiB(memorySizeKb: number): number {
+  return Math.max(MIN_OLD_SPACE_MIB, Math.floor(memorySizeKb / 2048));
+}
+
+/** Every Node.js option of a connector started with `memorySizeKb`: the fixed ones and the old generation's size. */
+export function connectorNodeOptions(memorySizeKb: number): string[] {
+  return [...CONNECTOR_NODE_OPTIONS, `--max-old-space-size=${oldSpaceMiB(memorySizeKb)}`];
+}
+
+/**
+ * Environment the connector runs with. glibc gives each thread that allocates (libuv's pool: DNS, files, crypto)
+ * an arena of its own, up to eight per core, and keeps their pages: two arenas took 8 MiB off the resident size
+ * after the same burst.
+ */
+export const CONNECTOR_ENVIRONMENT = { MALLOC_ARENA_MAX: '2' } as const;
+
+/**
+ * Seconds the connector may take after `ShutdownTimeoutSeconds` to exit: it waits up to 2 s for the broker to
+ * acknowledge the last statuses and up to 2 s to disconnect (`runtime/run.ts`), and the process needs a moment to
+ * end. The component's Shutdown step waits this much longer than `ShutdownTimeoutSeconds`.
+ */
+export const SHUTDOWN_EXIT_SECONDS = 6;
+
+/**
+ * Memory kept back from `MemorySize` for the process itself before queued records get any: an idle connector
+ * (Node.js 20, the AWS SDK, two MQTT connections) has a resident size of about 76 MiB, and garbage collection and
+ * a call in flight take up to some 36 MiB more with a full queue (measured with `npm run bench`).
+ */
+export const RUNTIME_RESERVE_BYTES = 112 * 1024 * 1024;
+
+/**
+ * Share of what is left after the reserve that queued records may take: the process's resident size grows by
+ * about 1.35 bytes per byte queued (allocator and garbage-collector overhead), measured with `npm run bench`;
+ * 0.6 leaves a margin for calls in flight and bursts.
+ */
+export const QUEUE_SHARE_OF_FREE_MEMORY = 0.6;
+
+/** The least the queues get, so that a `MemorySize` below what Node.js needs still leaves a working connector. */
+export const MIN_QUEUE_BYTE_BUDGET = 8 * 1024 * 1024;
+
+/**
+ * The least `MemorySize` (KB) that holds the process and the queues' minimum budget. Below it the connector still
+ * starts, with a warning; as a deployment's memory limit it would get the process killed, so the CDK app refuses it.
+ */
+export const MIN_MEMORY_SIZE_KB = Math.ceil(
+  (RUNTIME_RESERVE_BYTES + MIN_QUEUE_BYTE_BUDGET / QUEUE_SHARE_OF_FREE_MEMORY) / 1024,
+);
+
+/**
+ * The MemorySize (KB) to run with: what the CDK deployment and the local mode use unless told otherwise. The
+ * parameter's default stays the v1 connector's 65535, which is below what an idle Node.js process needs.
+ */
+export const RECOMMENDED_MEMORY_SIZE_KB = 131072;
 
 /** Matches a Firehose delivery stream ARN in any partition (aws, aws-cn, aws-us-gov, iso...) and region form. */
 export const DELIVERY_STREAM_ARN_PATTERN =
   /^arn:(aws[a-zA-Z-]*):firehose:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):deliverystream\/([a-zA-Z0-9_.-]{1,64})$/;
-
-/** Record separators the connector can append, as the AWS IoT rule's Firehose action offers them. */
-export const RECORD_SEPARATORS = ['', '\n', '\r\n', ',', '\t'] as const;
-export type RecordSeparator = (typeof RECORD_SEPARATORS)[number];
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Where input messages come from: an MQTT broker, Greengrass local publish/subscribe (IPC), or both. */
-export const INPUT_SOURCES = ['mqtt', 'ipc', 'both'] as const;
-export type InputSource = (typeof INPUT_SOURCES)[number];
 
 interface ParameterBase {
   /** What the parameter does, shown by `--help` and in the README. */
@@ -34,11 +132,15 @@ export interface IntegerParameter extends ParameterBase {
   readonly unit: string;
 }
 
+/** What a string parameter's value must look like; `checkParameterValue` applies the rule. */
+export type StringFormat = 'delivery-stream-arn' | 'broker-url' | 'client-id' | 'absolute-path';
+
 export interface StringParameter extends ParameterBase {
   readonly kind: 'string';
   /** `undefined` means the parameter is optional and has no default. */
   readonly default?: string;
   readonly required?: boolean;
+  readonly format: StringFormat;
   /** Human-readable description of the valid values, used in error messages. */
   readonly valid: string;
 }
@@ -51,16 +153,12 @@ export interface ChoiceParameter extends ParameterBase {
 
 export type ParameterDefinition = IntegerParameter | StringParameter | ChoiceParameter;
 
-/**
- * The MemorySize (KB) to run with: what the CDK deployment and the local mode use unless told otherwise. The
- * parameter's default stays the v1 connector's 65535, which is below what an idle Node.js process needs.
- */
-export const RECOMMENDED_MEMORY_SIZE_KB = 131072;
-
+/** The parameters, in the order `--help`, the README and error messages list them. Add new ones anywhere. */
 export const PARAMETERS = {
   DefaultDeliveryStreamArn: {
     kind: 'string',
     required: true,
+    format: 'delivery-stream-arn',
     valid: 'arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name>',
     description:
       'ARN of the delivery stream that records go to unless a JSON message names another in request.delivery_stream_arn.',
@@ -83,6 +181,15 @@ export const PARAMETERS = {
     description:
       'Memory the connector may use, in KB; bounds the memory queues. Give it at least 131072: Node.js alone takes about 76 MiB, so the v1 default 65535 leaves the queues only their 8 MiB minimum.',
   },
+  MaxDeliveryStreams: {
+    kind: 'integer',
+    default: 16,
+    min: 1,
+    max: 1000,
+    unit: 'streams',
+    description:
+      'Most delivery streams served at once, the default one included. A message naming another stream while every one served holds records gets a TooManyDeliveryStreams status; a stream with nothing queued is released after 10 s or when its place is needed.',
+  },
   PublishInterval: {
     kind: 'integer',
     default: 10,
@@ -102,7 +209,7 @@ export const PARAMETERS = {
   InputSource: {
     kind: 'choice',
     default: 'mqtt',
-    choices: INPUT_SOURCES,
+    choices: ['mqtt', 'ipc', 'both'],
     description:
       'Where input messages come from. mqtt: the broker at MqttBrokerUrl (persistent session: the broker keeps messages while the connector restarts). ipc: Greengrass local publish/subscribe, no broker needed (the component recipe defaults to it; messages published while the connector is not subscribed are lost). both: the two together. ipc and both need the process to be started by the Greengrass nucleus.',
   },
@@ -116,6 +223,7 @@ export const PARAMETERS = {
   MqttBrokerUrl: {
     kind: 'string',
     default: 'mqtt://127.0.0.1:1883',
+    format: 'broker-url',
     valid: 'a URL with scheme mqtt, mqtts, ws or wss',
     description:
       'MQTT broker the connector subscribes to. Use 127.0.0.1 rather than localhost: Node 17+ tries ::1 first.',
@@ -123,23 +231,27 @@ export const PARAMETERS = {
   MqttClientId: {
     kind: 'string',
     default: 'firehose-connector',
+    format: 'client-id',
     valid: '1 to 128 characters',
     description:
       'Client id of the persistent MQTT session. Keep it stable so the broker holds messages while the connector restarts.',
   },
   MqttCaFile: {
     kind: 'string',
+    format: 'absolute-path',
     valid: 'a readable file path',
     description: 'PEM file of the certificate authority that signed the broker certificate (mqtts/wss).',
   },
   MqttCertFile: {
     kind: 'string',
+    format: 'absolute-path',
     valid: 'a readable file path',
     description:
       'PEM client certificate for brokers that authenticate clients with TLS (for example the Greengrass broker).',
   },
   MqttKeyFile: {
     kind: 'string',
+    format: 'absolute-path',
     valid: 'a readable file path',
     description: 'PEM private key of MqttCertFile.',
   },
@@ -153,9 +265,9 @@ export const PARAMETERS = {
   QueueDirectory: {
     kind: 'string',
     default: '',
+    format: 'absolute-path',
     valid: 'a writable folder path',
-    description:
-      'Folder of the disk queue. Empty means <work folder>/queue on Greengrass (FIREHOSE_CONNECTOR_WORK_DIR), ./firehose-connector-queue elsewhere.',
+    description: `Folder of the disk queue. Empty means <work folder>/queue on Greengrass (${WORK_DIR_ENV}), ./firehose-connector-queue elsewhere.`,
   },
   QueueDiskSizeMB: {
     kind: 'integer',
@@ -202,7 +314,8 @@ export const PARAMETERS = {
     min: 1,
     max: 300,
     unit: 'seconds',
-    description: 'Time allowed for one Firehose call before it is abandoned and retried.',
+    description:
+      "Time allowed for one Firehose call, the SDK's own attempts (3) and their backoff included, before it is abandoned and its records retried.",
   },
   ShutdownTimeoutSeconds: {
     kind: 'integer',
@@ -210,8 +323,7 @@ export const PARAMETERS = {
     min: 0,
     max: 60,
     unit: 'seconds',
-    description:
-      'On SIGTERM/SIGINT, time spent flushing queued records before exit (Greengrass kills a component after 15 s).',
+    description: `On SIGTERM/SIGINT, time spent sending queued records before the rest are reported as ConnectorShuttingDown and the process exits (up to ${SHUTDOWN_EXIT_SECONDS} s later, after the last statuses). On Greengrass the component's Shutdown step waits that long; without it the nucleus kills a component 5 s after SIGTERM. Elsewhere keep it below your supervisor's kill timeout (docker stop: 10 s).`,
   },
   StatsIntervalSeconds: {
     kind: 'integer',
@@ -225,7 +337,7 @@ export const PARAMETERS = {
   LogLevel: {
     kind: 'choice',
     default: 'info',
-    choices: LOG_LEVELS,
+    choices: ['debug', 'info', 'warn', 'error'],
     description: 'Least severe level written to stdout as JSON lines.',
   },
 } as const satisfies Record<string, ParameterDefinition>;
@@ -233,6 +345,23 @@ export const PARAMETERS = {
 export type ParameterName = keyof typeof PARAMETERS;
 
 export const PARAMETER_NAMES = Object.keys(PARAMETERS) as ParameterName[];
+
+/** Names of the parameters whose values are one of a list. */
+export type ChoiceParameterName = {
+  [N in ParameterName]: (typeof PARAMETERS)[N]['kind'] extends 'choice' ? N : never;
+}[ParameterName];
+
+/** The values a choice parameter takes, as its wire spelling: `Choice<'QueueStore'>` is `'memory' | 'disk'`. */
+export type Choice<N extends ChoiceParameterName> = (typeof PARAMETERS)[N]['choices'][number];
+
+export type QueueStore = Choice<'QueueStore'>;
+export type QueueDiskSync = Choice<'QueueDiskSync'>;
+export type QueueFullPolicy = Choice<'QueueFullPolicy'>;
+export type LogLevel = Choice<'LogLevel'>;
+/** Where input messages come from: an MQTT broker, Greengrass local publish/subscribe (IPC), or both. */
+export type InputSource = Choice<'InputSource'>;
+/** A record separator as configured: escaped (`\\n`), never the literal character. */
+export type RecordSeparator = Choice<'RecordSeparator'>;
 
 /**
  * The default value of every parameter that has one, as the strings Greengrass configuration delivers.
@@ -256,5 +385,115 @@ export function describeValidValues(definition: ParameterDefinition): string {
       return `one of ${definition.choices.map((choice) => JSON.stringify(choice)).join(', ')}`;
     case 'string':
       return definition.valid;
+  }
+}
+
+/**
+ * The outcome of checking one parameter value: the value in its canonical form (a number for integers, the escaped
+ * spelling for record separators, trimmed text otherwise; `undefined` for "not set"), or what was expected.
+ */
+export type ParameterCheck =
+  | { readonly valid: true; readonly value: string | number | undefined }
+  | { readonly valid: false; readonly expected: string };
+
+/**
+ * The one check of a parameter value, used by the runtime (`config.ts`) and the CDK app (`lib/context.ts`,
+ * `lib/local-component.ts`), so a value the app accepts is one the runtime starts with.
+ *
+ * Values may be strings (Greengrass configuration and environment variables) or, from JSON and cdk.json, numbers.
+ * `undefined`, `null` and the empty string mean "not set" (an absent Greengrass key interpolates to nothing), and the
+ * caller applies the default. Surrounding whitespace is ignored, except in a record separator, whose characters may
+ * be whitespace: `" 30 "` is 30, and a literal newline is the separator `\n`. Checks that need the device (a file
+ * is readable) are the runtime's.
+ */
+export function checkParameterValue(name: ParameterName, raw: unknown): ParameterCheck {
+  const definition: ParameterDefinition = PARAMETERS[name];
+  if (raw === undefined || raw === null || raw === '') return { valid: true, value: undefined };
+  const expected = describeValidValues(definition);
+  switch (definition.kind) {
+    case 'integer': {
+      const number = toInteger(raw);
+      return number !== undefined && number >= definition.min && number <= definition.max
+        ? { valid: true, value: number }
+        : { valid: false, expected };
+    }
+    case 'choice': {
+      if (typeof raw !== 'string') return { valid: false, expected };
+      const choice = name === 'RecordSeparator' ? escapeSeparator(raw) : raw.trim();
+      return definition.choices.includes(choice)
+        ? { valid: true, value: choice }
+        : { valid: false, expected };
+    }
+    case 'string': {
+      if (typeof raw !== 'string') return { valid: false, expected };
+      const text = raw.trim();
+      if (text === '') return { valid: true, value: undefined };
+      const problem = formatProblem(definition.format, text);
+      return problem === undefined
+        ? { valid: true, value: text }
+        : {
+            valid: false,
+            expected: problem === 'relative' ? `${expected} (an absolute path on the device)` : expected,
+          };
+    }
+  }
+}
+
+function toInteger(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isInteger(raw) ? raw : undefined;
+  return typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : undefined;
+}
+
+const SEPARATOR_ESCAPES: Readonly<Record<string, RecordSeparator>> = {
+  '\n': '\\n',
+  '\r\n': '\\r\\n',
+  '\t': '\\t',
+};
+
+/** Environment variables rarely carry a newline, so separators are configured escaped; literal ones are accepted. */
+function escapeSeparator(value: string): string {
+  return SEPARATOR_ESCAPES[value] ?? value;
+}
+
+/** The bytes a configured record separator stands for. */
+export function separatorBytes(separator: RecordSeparator): Buffer {
+  const literal = Object.keys(SEPARATOR_ESCAPES).find(
+    (character) => SEPARATOR_ESCAPES[character] === separator,
+  );
+  return Buffer.from(literal ?? separator);
+}
+
+const BROKER_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+
+/** Why `text` does not have `format`: 'invalid', 'relative' (a path that is not absolute), or undefined if it does. */
+function formatProblem(format: StringFormat, text: string): 'invalid' | 'relative' | undefined {
+  switch (format) {
+    case 'delivery-stream-arn':
+      return DELIVERY_STREAM_ARN_PATTERN.test(text) ? undefined : 'invalid';
+    case 'broker-url': {
+      const url = URL.canParse(text) ? new URL(text) : undefined;
+      return url && BROKER_SCHEMES.includes(url.protocol) && url.hostname !== '' ? undefined : 'invalid';
+    }
+    case 'client-id':
+      return text.length <= 128 ? undefined : 'invalid';
+    case 'absolute-path':
+      // The component's steps run in its work folder, which a relative path would silently depend on.
+      return text.startsWith('/') ? undefined : 'relative';
+  }
+}
+
+/**
+ * Every problem found in one input (configuration, CDK context, command line), reported together so a user fixes
+ * them in one pass: a heading, one line per problem, and an optional footer such as a usage text.
+ */
+export class ProblemsError extends Error {
+  constructor(
+    readonly heading: string,
+    readonly problems: readonly string[],
+    readonly footer?: string,
+  ) {
+    const list = problems.map((problem) => `  - ${problem}`).join('\n');
+    super(`${heading}:\n${list}${footer === undefined ? '' : `\n\n${footer}`}`);
+    this.name = 'ProblemsError';
   }
 }

@@ -36,7 +36,10 @@ export interface RecordStore {
   lease(maxRecords: number, maxBytes: number): QueuedRecord[];
   /** Forgets leased records for good: delivered, or reported as failed. */
   release(records: readonly QueuedRecord[]): Promise<void>;
-  /** Puts leased records back at the end of the queue. */
+  /**
+   * Puts leased records back at the end of the queue. Never rejects and never loses a record: a store that cannot
+   * write them at the end (a disk store on a full disk) keeps them ready where they are, leased again first.
+   */
   requeue(records: readonly QueuedRecord[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,10 +1,12 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
-import { ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
+import { CONFIG_ERROR_HEADING, ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
 import { Connector, ConnectorStats } from './connector';
+import { lockQueueDirectory, QueueDirectoryLock } from './disk-queue-lock';
 import { DiskRecordStore, storedStreamArns } from './disk-record-store';
 import { FirehoseSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { Topics } from './messages';
+import { ProblemsError } from './parameters';
 import { StatusPublisher } from './status-publisher';
 import type { Transport } from './transport';
 import { describeSources, openTransports } from './transports';
@@ -36,6 +38,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   const statuses = new StatusPublisher((payload) => transportLink.transport!.publishStatus(payload), logger);
   const { queue } = config;
   const onDisk = queue.store === 'disk';
+  const queueLock = onDisk ? lockQueue(queue.directory, logger) : undefined;
   const connector = new Connector({
     config,
     sender,
@@ -51,12 +54,14 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
           })
       : undefined,
     storedStreams: onDisk ? storedStreamArns(queue.directory) : [],
+    onStreamsReleased: (served) => sender.retainRegionsOf(served),
   });
 
   logger.info('Starting the Firehose connector', {
     defaultDeliveryStream: config.defaultDeliveryStream.arn,
     publishIntervalSeconds: config.publishIntervalSeconds,
     deliveryStreamQueueSize: config.deliveryStreamQueueSize,
+    maxDeliveryStreams: config.maxDeliveryStreams,
     queueStore: queue.store,
     queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
@@ -71,7 +76,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   }
   const transport = openTransports(
     config,
-    (topic, payload) => connector.handleMessage(topic, payload),
+    (topic, payload, messageBytes) => connector.handleMessage(topic, payload, messageBytes),
     logger,
   );
   transportLink.transport = transport;
@@ -97,6 +102,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
     await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);
     sender.destroy();
+    queueLock?.release();
     logger.info(
       drained ? 'Stopped after delivering every queued record' : 'Stopped with records undelivered',
       {
@@ -109,6 +115,15 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     stats: () => connector.stats(),
     stop: () => (stopping ??= stop()),
   };
+}
+
+/** Takes the disk queue folder for this process; a folder in use or unusable is a configuration error. */
+function lockQueue(directory: string, logger: Logger): QueueDirectoryLock {
+  try {
+    return lockQueueDirectory(directory, logger);
+  } catch (error) {
+    throw new ProblemsError(CONFIG_ERROR_HEADING, [describeError(error).errorMessage]);
+  }
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

@@ -34,6 +34,13 @@ export const ConnectorErrorCode = {
   QueueWriteFailed: 'QueueWriteFailed',
   /** The connector stopped before the record could be delivered. */
   ShuttingDown: 'ConnectorShuttingDown',
+  /**
+   * The message names a delivery stream beyond `MaxDeliveryStreams` while every stream served holds records; the
+   * record was refused so that no publisher can make the connector grow without bound.
+   */
+  TooManyDeliveryStreams: 'TooManyDeliveryStreams',
+  /** An unexpected fault of the connector's own; the log has the details. */
+  InternalError: 'InternalError',
 } as const;
 
 export function successStatus(id: string, recordId: string): SuccessStatus {

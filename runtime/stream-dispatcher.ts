@@ -1,22 +1,30 @@
+import { AdaptiveRate } from './adaptive-rate';
 import { backoffDelayMs, BackoffOptions } from './backoff';
+import { settleCall } from './call-settlement';
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
 import { FirehoseLimits } from './firehose-limits';
-import type { RecordOutcome, RecordSender } from './firehose-sender';
+import type { RecordSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { MemoryBudget, recordFootprint } from './memory-budget';
 import type { IncomingRecord } from './messages';
+import type { QueueFullPolicy } from './parameters';
 import type { QueuedRecord, RecordStore } from './record-store';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry, successStatus } from './status';
+import { SendBudget } from './send-budget';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
 
 export interface StreamDispatcherOptions {
   readonly stream: DeliveryStreamTarget;
   readonly store: RecordStore;
   /** Shared by every stream: queued bytes of all streams together stay under it. */
   readonly budget: MemoryBudget;
+  /** Shared by every stream: calls and bytes in flight of all streams together. @default one for this stream */
+  readonly sendBudget?: SendBudget;
   readonly sender: RecordSender;
   /** Receives the status entries of every record that reached an end. */
   readonly report: (entries: StatusEntry[]) => void;
   readonly logger: Logger;
+  /** Called each time the stream becomes idle: nothing queued, nothing in flight. */
+  readonly onIdle?: () => void;
   /** `DeliveryStreamQueueSize`: most records an in-memory queue holds for this stream. */
   readonly queueSize: number;
   /** Most data bytes a durable (disk) queue holds for this stream. @default no limit */
@@ -33,7 +41,7 @@ export interface StreamDispatcherOptions {
   readonly now?: () => number;
 }
 
-export type QueueFullPolicy = 'reject' | 'dropOldest';
+export type { QueueFullPolicy };
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
@@ -43,6 +51,15 @@ const INTAKE_HOLD_BACKLOG = 4 * FirehoseLimits.maxBatchRecords;
 const INTAKE_HOLD_BACKLOG_BYTES = 4 * FirehoseLimits.maxBatchBytes;
 /** Longest intake waits for a send slot: well under MQTT's 30 s keepalive, which a stalled connection would miss. */
 const MAX_INTAKE_HOLD_MS = 5000;
+
+/**
+ * A throttled stream is sent a tenth of a second of its rate at a time: batches large enough that calls stay far
+ * below the stream's request quota (1,000 or 2,000 per second), small enough that the service's one-second burst
+ * allowance is never spent at once.
+ */
+const PACING_SECONDS = 0.1;
+/** Least time between two log lines about one stream's throttling. */
+const THROTTLE_LOG_INTERVAL_MS = 10_000;
 
 export interface StreamStats {
   readonly stream: string;
@@ -73,7 +90,8 @@ export class StreamDispatcher {
   private readonly counters: StreamStats;
   private readonly now: () => number;
   private readonly maxInFlight: number;
-  private readonly inFlight = new Set<QueuedRecord[]>();
+  /** Calls in flight, with when each was sent. */
+  private readonly inFlight = new Map<QueuedRecord[], number>();
   private flushRequested = false;
   private pumpScheduled = false;
   private consecutiveFailures = 0;
@@ -83,10 +101,20 @@ export class StreamDispatcher {
   private slotWaiters: (() => void)[] = [];
   private holdExpired = false;
   private inFlightBytes = 0;
+  private readonly sendBudget: SendBudget;
+  private readonly rate = new AdaptiveRate();
+  /** Calls allowed in flight now: from one up to `maxInFlight` as calls go through (slow start). */
+  private callWindow = 1;
+  /** Set while a throttled stream waits for its rate to allow the next batch. */
+  private paceTimer?: NodeJS.Timeout;
+  private throttleLoggedAt = Number.NEGATIVE_INFINITY;
+  /** Registered with the send budget while this stream waits for room; wakes the pump. */
+  private readonly onSendRoom = (): void => this.pump();
 
   constructor(private readonly options: StreamDispatcherOptions) {
     this.now = options.now ?? Date.now;
     this.maxInFlight = options.maxInFlight ?? 4;
+    this.sendBudget = options.sendBudget ?? new SendBudget();
     this.counters = {
       stream: options.stream.arn,
       received: 0,
@@ -101,6 +129,16 @@ export class StreamDispatcher {
 
   get stats(): StreamSnapshot {
     return { ...this.counters, queued: this.options.store.count };
+  }
+
+  /** Whether its records wait in files: an idle stream then holds file handles worth giving back at once. */
+  get holdsFiles(): boolean {
+    return this.options.store.durable;
+  }
+
+  /** Nothing queued and no call in flight: the stream may be released. */
+  get isIdle(): boolean {
+    return this.inFlight.size === 0 && this.options.store.count === 0;
   }
 
   /** Queues a record, or returns the fail status that refuses it. Resolves once the store holds it. */
@@ -154,8 +192,14 @@ export class StreamDispatcher {
   /** Sends everything left, ignoring the interval, and resolves when nothing is queued or the deadline passes. */
   async drain(deadline: number): Promise<boolean> {
     this.draining = true;
+    // Records waiting out a backoff get one last attempt rather than failing unsent.
+    if (this.backoffTimer) {
+      clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
+    // Pacing for a throttled stream goes on: its quota holds during shutdown too.
     this.flush();
-    if (this.isIdle()) return true;
+    if (this.isIdle) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
@@ -173,9 +217,12 @@ export class StreamDispatcher {
   async close(): Promise<void> {
     const keepRecords = this.options.store.durable;
     clearTimeout(this.backoffTimer);
+    clearTimeout(this.paceTimer);
+    this.sendBudget.forget(this.onSendRoom);
+    for (const batch of this.inFlight.keys()) this.sendBudget.give(batchBytes(batch));
     this.notifySlotFree();
     this.draining = false;
-    const abandoned = [...this.inFlight].flat();
+    const abandoned = [...this.inFlight.keys()].flat();
     this.inFlight.clear();
     const { store } = this.options;
     if (!keepRecords) {
@@ -275,20 +322,50 @@ export class StreamDispatcher {
 
   private pump(): void {
     const { store, publishIntervalMs } = this.options;
-    if (this.backoffTimer) return;
+    if (this.backoffTimer || this.paceTimer) return;
     while (store.readyCount > 0) {
       const fullBatch =
         store.readyCount >= FirehoseLimits.maxBatchRecords ||
         store.readyBytes >= FirehoseLimits.maxBatchBytes;
       if (!fullBatch && !this.flushRequested && !this.draining && publishIntervalMs > 0) break;
       if (!this.canSendMore()) break;
-      const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
-      const batch = store.lease(FirehoseLimits.maxBatchRecords, Math.min(FirehoseLimits.maxBatchBytes, room));
-      this.inFlightBytes += batchBytes(batch);
-      this.inFlight.add(batch);
+      const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
+      const size = this.batchSize(Math.min(FirehoseLimits.maxBatchBytes, room));
+      if (!size) break;
+      const batch = store.lease(size.records, size.bytes);
+      const bytes = batchBytes(batch);
+      this.rate.spend(this.now(), { records: batch.length, bytes });
+      this.inFlightBytes += bytes;
+      this.sendBudget.take(bytes);
+      this.inFlight.set(batch, this.now());
       void this.send(batch);
     }
     if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  /**
+   * How much the next call may carry: a full batch while the stream was never throttled; otherwise what its
+   * learnt rate allows, a tenth of a second's worth at a time. Undefined, with a timer set, when the rate allows
+   * no batch yet.
+   */
+  private batchSize(maxBytes: number): { records: number; bytes: number } | undefined {
+    if (!this.rate.limited) return { records: FirehoseLimits.maxBatchRecords, bytes: maxBytes };
+    const { store } = this.options;
+    const now = this.now();
+    const recordBytes = store.readyBytes / store.readyCount;
+    const limit = this.rate.rate;
+    const perStep = Math.floor(Math.min(limit.records, limit.bytes / recordBytes) * PACING_SECONDS);
+    const records = Math.max(1, Math.min(store.readyCount, FirehoseLimits.maxBatchRecords, perStep));
+    const waitMs = this.rate.waitMs(now, { records, bytes: records * recordBytes });
+    if (waitMs > 0) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = undefined;
+        this.pump();
+      }, waitMs);
+      return undefined;
+    }
+    const allowance = this.rate.allowance(now);
+    return { records: Math.min(records, allowance.records), bytes: Math.min(maxBytes, allowance.bytes) };
   }
 
   /**
@@ -296,71 +373,66 @@ export class StreamDispatcher {
    * holds its records two or three times over while the SDK encodes them (base64, JSON, body).
    */
   private canSendMore(): boolean {
+    const wanted = Math.min(this.options.store.readyBytes, FirehoseLimits.maxBatchBytes);
+    // Room for at least one record of any size, so that a lease (always one record or more) stays in the budget.
+    if (this.sendBudget.room() < Math.max(1, Math.min(wanted, FirehoseLimits.maxRecordBytes))) {
+      // Other streams hold the calls in flight: send when one of them ends.
+      this.sendBudget.whenRoom(this.onSendRoom);
+      return false;
+    }
     if (this.inFlight.size === 0) return true;
-    if (this.inFlight.size >= this.maxInFlight) return false;
+    if (this.inFlight.size >= this.callWindow) return false;
     const room = MAX_IN_FLIGHT_BYTES - this.inFlightBytes;
-    return room >= Math.min(this.options.store.readyBytes, FirehoseLimits.maxBatchBytes);
+    return room >= wanted;
   }
 
   private async send(batch: QueuedRecord[]): Promise<void> {
     const { sender, stream, store, logger } = this.options;
     this.counters.calls++;
     const outcomes = await sender.send(stream, batch);
-    if (!this.inFlight.delete(batch)) return; // abandoned by close()
+    const sentAt = this.inFlight.get(batch);
+    if (sentAt === undefined) return; // abandoned by close()
+    this.inFlight.delete(batch);
     this.inFlightBytes -= batchBytes(batch);
+    this.sendBudget.give(batchBytes(batch));
 
-    const statuses: StatusEntry[] = [];
-    const ended: QueuedRecord[] = [];
-    const retry: QueuedRecord[] = [];
-    let throttled = false;
-    batch.forEach((record, index) => {
-      record.attempts++;
-      const outcome: RecordOutcome = outcomes[index];
-      if (outcome.ok) {
-        statuses.push(successStatus(record.requestId, outcome.recordId));
-        ended.push(record);
-        this.counters.delivered++;
-        return;
-      }
-      if (outcome.retryable) throttled = true;
-      const exhausted = this.exhaustedReason(record);
-      if (outcome.retryable && !exhausted) {
-        retry.push(record);
-        this.counters.retried++;
-        return;
-      }
-      statuses.push(
-        failStatus(
-          record.requestId,
-          outcome.code,
-          exhausted ? `${outcome.message} (${exhausted})` : outcome.message,
-        ),
-      );
-      ended.push(record);
-      this.counters.failed++;
-    });
-
-    if (throttled) {
+    const settled = settleCall(batch, outcomes, (record) => this.exhaustedReason(record));
+    this.counters.delivered += settled.delivered;
+    this.counters.failed += settled.failed;
+    this.counters.retried += settled.retry.length;
+    const verdict = this.rate.settle(this.now(), sentAt, settled.accepted, settled.throttled);
+    // Slow start: one call at a time until calls go through whole, so that a stream at its quota is not sent
+    // four full batches before its first answer says so.
+    if (settled.ended.length === batch.length && settled.failed === 0) {
+      this.callWindow = Math.min(this.maxInFlight, this.callWindow + 1);
+    }
+    // Progress ends a backoff's escalation at once; a stream at its quota is slowed down, not backed off.
+    if (settled.accepted.records > 0) this.consecutiveFailures = 0;
+    const failure =
+      settled.callFailure ?? (verdict === 'stalled' ? { code: 'ServiceUnavailableException' } : undefined);
+    if (failure) {
       this.consecutiveFailures++;
       const delay = backoffDelayMs(this.consecutiveFailures, this.options.backoff);
-      const failure = outcomes.find((outcome) => !outcome.ok);
-      logger.warn('Firehose call failed or was throttled; backing off', {
+      logger.warn('Firehose call failed or was throttled whole; backing off', {
         stream: stream.name,
         records: batch.length,
-        retrying: retry.length,
-        errorCode: failure && !failure.ok ? failure.code : undefined,
+        retrying: settled.retry.length,
+        errorCode: failure.code,
         backoffMs: delay,
       });
       this.startBackoff(delay);
-    } else {
-      this.consecutiveFailures = 0;
+    } else if (verdict === 'slowed') {
+      this.logThrottling(settled.throttled);
     }
+    // Refused records go with the next sends of the stream, as its rate allows, not at the next tick.
+    if (settled.retry.length > 0 && !failure) this.flushRequested = true;
 
+    const { statuses, ended, retry } = settled;
     this.finish(statuses, ended);
     await Promise.all([store.release(ended), store.requeue(retry)]);
     this.pump();
     this.notifySlotFree();
-    if (this.isIdle()) this.notifyIdle();
+    if (this.isIdle) this.notifyIdle();
   }
 
   private finish(statuses: StatusEntry[], ended: readonly QueuedRecord[]): void {
@@ -380,6 +452,19 @@ export class StreamDispatcher {
     return undefined;
   }
 
+  private logThrottling(records: number): void {
+    const now = this.now();
+    if (now - this.throttleLoggedAt < THROTTLE_LOG_INTERVAL_MS) return;
+    this.throttleLoggedAt = now;
+    const { records: recordsPerSecond, bytes: bytesPerSecond } = this.rate.rate;
+    this.options.logger.warn('Firehose is throttling the stream (at its quota); sending more slowly', {
+      stream: this.options.stream.name,
+      refusedRecords: records,
+      recordsPerSecond: Math.round(recordsPerSecond),
+      bytesPerSecond: Math.round(bytesPerSecond),
+    });
+  }
+
   private startBackoff(delayMs: number): void {
     clearTimeout(this.backoffTimer);
     this.backoffTimer = setTimeout(() => {
@@ -388,10 +473,6 @@ export class StreamDispatcher {
       if (this.options.publishIntervalMs === 0) this.flushRequested = true;
       this.pump();
     }, delayMs);
-  }
-
-  private isIdle(): boolean {
-    return this.inFlight.size === 0 && this.options.store.count === 0;
   }
 
   private notifySlotFree(): void {
@@ -405,6 +486,7 @@ export class StreamDispatcher {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+    this.options.onIdle?.();
   }
 }
 

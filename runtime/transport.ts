@@ -3,8 +3,12 @@
  * `ipc-transport.ts` (Greengrass IPC) provide it; `transports.ts` picks them from the configuration.
  */
 
-/** Handles one input message; the source may count it as taken (acknowledge it) once the promise resolves. */
-export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
+/**
+ * Handles one input message; the source may count it as taken (acknowledge it) once the promise settles.
+ * `messageBytes` is the message's size as received: larger than `payload` when the source dropped an oversized
+ * payload without reading it. The handler answers every message itself (with a status), so it never rejects.
+ */
+export type MessageHandler = (topic: string, payload: Buffer, messageBytes: number) => Promise<void>;
 
 export interface Transport {
   /** Resolves once the input topics are subscribed and statuses can be published. */

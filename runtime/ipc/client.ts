@@ -12,14 +12,6 @@ import {
 import { RpcOperation } from './operation';
 import { SubscriptionHandler, TopicSubscription } from './subscription';
 
-/**
- * Longest IPC message read whole, 4 MiB. The largest valid record, 1,024,000 bytes, arrives as a `binaryMessage` of
- * 1,365,336 base64 characters plus its topic and JSON; 4 MiB leaves room for JSON records whose text escapes
- * characters. A longer message is never held: its payload is dropped as it arrives and its subscription's handler
- * gets an `oversized` event (the connector answers it with `RecordTooLarge`).
- */
-export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
-
 export interface IpcClientOptions {
   /** The nucleus's socket: `AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT`. */
   readonly socketPath: string;
@@ -33,8 +25,11 @@ export interface IpcClientOptions {
    * @default about 1 s doubling to 30 s, with jitter (`backoffDelayMs`)
    */
   readonly backoff?: BackoffOptions;
-  /** @default DEFAULT_MAX_FRAME_BYTES */
-  readonly maxFrameBytes?: number;
+  /**
+   * Longest message read whole. A longer one is never held: its payload is dropped as it arrives, and its
+   * subscription's handler gets an `oversized` event.
+   */
+  readonly maxFrameBytes: number;
   /**
    * Time allowed for the connect handshake and for the nucleus to answer each request.
    * @default 10000
@@ -129,7 +124,7 @@ export class GreengrassIpcClient {
         const connection = await IpcConnection.open({
           socketPath,
           authToken: this.options.authToken,
-          maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+          maxFrameBytes: this.options.maxFrameBytes,
           connectTimeoutMs: this.requestTimeoutMs,
         });
         if (this.closed) {

@@ -1,3 +1,5 @@
+import { Ipc } from '../parameters';
+
 /**
  * The three Greengrass IPC operations the connector uses, with their wire shapes (JSON field names verbatim, as
  * in aws-iot-device-sdk-js-v2 `greengrasscoreipc/model`) and the one place they are mapped to the runtime's terms.
@@ -15,29 +17,26 @@ export interface OperationModel {
 }
 
 export const SubscribeToTopic = {
-  name: 'aws.greengrass#SubscribeToTopic',
+  name: Ipc.operations.subscribeToTopic,
   requestShape: 'aws.greengrass#SubscribeToTopicRequest',
   responseShape: 'aws.greengrass#SubscribeToTopicResponse',
   eventShape: 'aws.greengrass#SubscriptionResponseMessage',
 } as const satisfies OperationModel;
 
 export const PublishToTopic = {
-  name: 'aws.greengrass#PublishToTopic',
+  name: Ipc.operations.publishToTopic,
   requestShape: 'aws.greengrass#PublishToTopicRequest',
   responseShape: 'aws.greengrass#PublishToTopicResponse',
 } as const satisfies OperationModel;
 
 export const PublishToIoTCore = {
-  name: 'aws.greengrass#PublishToIoTCore',
+  name: Ipc.operations.publishToIoTCore,
   requestShape: 'aws.greengrass#PublishToIoTCoreRequest',
   responseShape: 'aws.greengrass#PublishToIoTCoreResponse',
 } as const satisfies OperationModel;
 
 /** The IPC services (access control namespaces) that authorize the operations above. */
-export const IpcService = {
-  pubsub: 'aws.greengrass.ipc.pubsub',
-  mqttproxy: 'aws.greengrass.ipc.mqttproxy',
-} as const;
+export const IpcService = Ipc.services;
 
 export interface SubscribeToTopicRequest {
   readonly topic: string;
@@ -129,7 +128,7 @@ export function errorMessageOf(payload: Buffer): string {
 }
 
 /** `a/b/#` and `a/+/c` become `a/b` and `a`: the levels before the first wildcard. */
-function literalPrefix(filter: string): string {
+export function literalPrefix(filter: string): string {
   const levels = filter.split('/');
   const firstWildcard = levels.findIndex((level) => level === '#' || level === '+');
   return firstWildcard === -1 ? filter : levels.slice(0, firstWildcard).join('/');

@@ -33,14 +33,12 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
     port: LOCAL_FIREHOSE_PORT,
     acceptAnyStream: true,
     dataDir,
-    keepRecords: false,
   }).catch(() =>
     LocalFirehoseEndpoint.start({
       host: '127.0.0.1',
       port: 0,
       acceptAnyStream: true,
       dataDir,
-      keepRecords: false,
     }),
   );
   process.env.AWS_ENDPOINT_URL_FIREHOSE = endpoint.url;

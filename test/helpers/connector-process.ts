@@ -2,10 +2,17 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
+import {
+  CONNECTOR_ENVIRONMENT,
+  CONNECTOR_NODE_OPTIONS,
+  connectorNodeOptions,
+} from '../../runtime/node-options';
+import { PARAMETERS } from '../../runtime/parameters';
 
-/** The bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
+/** The device bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
 export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');
+/** The local bundle `npm start` runs: the device bundle plus the embedded broker and local Firehose endpoint. */
+export const LOCAL_BUNDLE = resolve(__dirname, '../../dist/firehose-connector-local.js');
 
 export interface LogLine {
   readonly level: string;
@@ -46,24 +53,35 @@ export class ConnectorProcess {
       env?: NodeJS.ProcessEnv;
       args?: string[];
       waitUntilSubscribed?: boolean;
+      /** Shell commands run before the connector is exec'd, such as `ulimit -f 64;`. @default none */
+      shellPrefix?: string;
     } = {},
   ): Promise<ConnectorProcess> {
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');
     writeFileSync(configFile, JSON.stringify({ StatsIntervalSeconds: 0, ...parameters }));
-    const child = spawn(
-      process.execPath,
-      [...CONNECTOR_NODE_OPTIONS, CONNECTOR_BUNDLE, '--config', configFile, ...(options.args ?? [])],
-      {
-        env: {
-          PATH: process.env.PATH,
-          AWS_ACCESS_KEY_ID: 'AKIDTEST',
-          AWS_SECRET_ACCESS_KEY: 'test-secret',
-          ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
-          ...options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const memorySizeKb = Number(parameters.MemorySize ?? PARAMETERS.MemorySize.default);
+    const nodeArgs = [
+      ...connectorNodeOptions(memorySizeKb),
+      CONNECTOR_BUNDLE,
+      '--config',
+      configFile,
+      ...(options.args ?? []),
+    ];
+    // exec keeps the connector's PID, so signals and /proc readings reach it and not the shell.
+    const [command, args] = options.shellPrefix
+      ? ['/bin/sh', ['-c', `${options.shellPrefix} exec "$0" "$@"`, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
+    const child = spawn(command, args, {
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test-secret',
+        ...CONNECTOR_ENVIRONMENT,
+        ...(options.firehoseUrl ? { AWS_ENDPOINT_URL_FIREHOSE: options.firehoseUrl } : {}),
+        ...options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const connector = new ConnectorProcess(child);
     if (options.waitUntilSubscribed ?? true) await connector.waitForLog('Ready');
     return connector;

@@ -52,3 +52,34 @@ export function retryable(code = 'ServiceUnavailableException', message = 'Slow 
 export function permanent(code: string, message: string): RecordOutcome {
   return { ok: false, code, message, retryable: false };
 }
+
+/**
+ * Answers like a stream at its quota: a bucket of `recordsPerSecond` that holds one second and refills
+ * continuously (read from Date.now, so fake timers drive it); records beyond it are refused with
+ * ServiceUnavailableException, "Slow down.", as Firehose refuses them inside a PutRecordBatch.
+ */
+export function quotaResponder(recordsPerSecond: number): {
+  respond: FakeSender['respond'];
+  readonly refused: number;
+} {
+  let tokens = recordsPerSecond;
+  let refilledAt = Date.now();
+  let refused = 0;
+  let sequence = 0;
+  return {
+    respond: () => {
+      const now = Date.now();
+      tokens = Math.min(recordsPerSecond, tokens + ((now - refilledAt) / 1000) * recordsPerSecond);
+      refilledAt = now;
+      if (tokens >= 1) {
+        tokens--;
+        return { ok: true, recordId: `id-${++sequence}` };
+      }
+      refused++;
+      return retryable();
+    },
+    get refused() {
+      return refused;
+    },
+  };
+}

@@ -48,7 +48,8 @@ async function connect(authToken: string): Promise<Client> {
     hostName: nucleus.socketPath,
     port: 0,
     socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-    connectTransform: async ({ message }) => ({ ...message, payload: JSON.stringify({ authToken }) }),
+    connectTransform: ({ message }) =>
+      Promise.resolve({ ...message, payload: JSON.stringify({ authToken }) }),
   });
   clients.push(client);
   await client.connect();

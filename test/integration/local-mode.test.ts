@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestMqttClient } from '../helpers/mqtt-client';
-import { CONNECTOR_BUNDLE } from '../helpers/connector-process';
+import { ConnectorProcess, LOCAL_BUNDLE } from '../helpers/connector-process';
 import { waitFor } from '../helpers/wait';
 
 const BROKER_LINE = /MQTT broker\s+(mqtt:\/\/\S+)/;
@@ -18,7 +18,7 @@ describe('the local mode (npm start)', () => {
   it('runs with no broker and no AWS account, without warnings, and writes a published message to an S3-style file', async () => {
     // Prepare
     const cwd = mkdtempSync(join(tmpdir(), 'local-mode-'));
-    const child = spawn(process.execPath, [CONNECTOR_BUNDLE, '--local'], {
+    const child = spawn(process.execPath, [LOCAL_BUNDLE, '--local'], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -51,5 +51,16 @@ describe('the local mode (npm start)', () => {
       child.kill('SIGTERM');
       await new Promise((exited) => child.once('exit', exited));
     }
+  });
+
+  it('is not in the device bundle: firehose-connector --local exits 2 and points to npm start', async () => {
+    // Act
+    const { code, stdout, stderr } = await ConnectorProcess.runToExit(['--local']);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('The local mode is not part of this bundle, which is the one for devices.');
+    expect(stderr).toContain('`npm ci && npm start`');
   });
 });

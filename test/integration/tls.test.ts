@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { LocalFirehoseEndpoint } from '../../runtime/local/firehose-endpoint';
+import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { createTestCertificates, TestCertificates } from '../helpers/certificates';
 import { ConnectorProcess } from '../helpers/connector-process';
@@ -12,7 +12,7 @@ const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main'
 
 let certificates: TestCertificates;
 let broker: TestBroker;
-let endpoint: LocalFirehoseEndpoint;
+let endpoint: TestFirehoseEndpoint;
 let connector: ConnectorProcess | undefined;
 
 beforeAll(async () => {
@@ -24,7 +24,7 @@ beforeAll(async () => {
       keyFile: certificates.serverKeyFile,
     },
   });
-  endpoint = await LocalFirehoseEndpoint.start({ streams: ['main'] });
+  endpoint = await TestFirehoseEndpoint.start({ streams: ['main'] });
 });
 
 afterAll(async () => {

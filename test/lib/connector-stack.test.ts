@@ -1,4 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { joinText, logicalId, synth, THING_GROUP_ARN } from './app-fixture';
+
+const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
 
 function outputs(
   template: ReturnType<typeof synth>['template'],
@@ -33,9 +39,9 @@ describe('stack outputs', () => {
 
     // Assess
     expect(outputs(template).BucketKeptOnDestroy).toEqual({
-      Value: 'true',
+      Value: { 'Fn::If': ['DestroyDataOnDelete', 'false', 'true'] },
       Description:
-        'cdk destroy keeps the data and access-log buckets; delete them yourself or redeploy with -c destroyData=true first',
+        'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
     });
   });
 
@@ -58,14 +64,55 @@ describe('stack outputs', () => {
     });
   });
 
-  test('give the create-deployment command as the next step when there is no deployment', () => {
+  test('give a create-deployment command with the stream, the memory settings and a reset as the next step when there is no deployment', () => {
     // Act
-    const { template } = synth();
+    const { stack, template } = synth();
 
     // Assess
-    expect(outputs(template).NextStep.Value).toBe(
-      `aws greengrassv2 create-deployment --target-arn <thing or thing group ARN> --components '{"community.greengrass.FirehoseConnector":{"componentVersion":"0.1.0"}}' (this replaces the target's current components: add them too)`,
+    const stream = logicalId(stack, stack.pipeline.deliveryStream);
+    const components = {
+      'community.greengrass.FirehoseConnector': {
+        componentVersion: '0.1.0',
+        configurationUpdate: {
+          reset: [''],
+          merge: JSON.stringify({ DefaultDeliveryStreamArn: `<GetAtt:${stream}.Arn>`, MemorySize: '131072' }),
+        },
+        runWith: { systemResourceLimits: { memory: 131072 } },
+      },
+    };
+    expect(joinText(outputs(template).NextStep.Value)).toBe(
+      'aws greengrassv2 create-deployment --target-arn "${TARGET_ARN:?set TARGET_ARN to a thing or thing group ARN}" ' +
+        `--deployment-name community.greengrass.FirehoseConnector --components '${JSON.stringify(components)}'`,
     );
+  });
+
+  test('give a next step that a POSIX shell runs as one create-deployment command', () => {
+    // Prepare
+    const { template } = synth();
+    const command = joinText(outputs(template).NextStep.Value).replace(/<GetAtt:[^>]+>/, STREAM_ARN);
+    const bin = mkdtempSync(join(tmpdir(), 'fake-aws-'));
+    writeFileSync(join(bin, 'aws'), '#!/bin/sh\nfor argument in "$@"; do printf "%s\\n" "$argument"; done\n');
+    chmodSync(join(bin, 'aws'), 0o755);
+
+    // Act
+    const result = spawnSync('/bin/sh', ['-c', command], {
+      env: { PATH: `${bin}:/usr/bin:/bin`, TARGET_ARN: THING_GROUP_ARN },
+      encoding: 'utf8',
+    });
+
+    // Assess
+    const [service, operation, , targetArn, , deploymentName, , components] = result.stdout.split('\n');
+    expect([service, operation, targetArn, deploymentName]).toEqual([
+      'greengrassv2',
+      'create-deployment',
+      THING_GROUP_ARN,
+      'community.greengrass.FirehoseConnector',
+    ]);
+    const component = JSON.parse(components)['community.greengrass.FirehoseConnector'];
+    expect(JSON.parse(component.configurationUpdate.merge)).toEqual({
+      DefaultDeliveryStreamArn: STREAM_ARN,
+      MemorySize: '131072',
+    });
   });
 
   test('give the get-deployment command as the next step when the stack deploys', () => {

@@ -2,13 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  ContextError,
-  DEFAULT_DATA_OUTPUT_PREFIX,
-  DEFAULT_ERROR_OUTPUT_PREFIX,
-  parseContext,
-} from '../../lib/context';
-import { version } from '../../package.json';
+import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX, parseContext } from '../../lib/context';
+import { ProblemsError } from '../../runtime/parameters';
 import { OTHER_STREAM_ARN, STUB_ARTIFACT, THING_GROUP_ARN } from './fixtures/constants';
 
 function parse(context: Record<string, unknown>) {
@@ -24,7 +19,7 @@ describe('parseContext', () => {
     expect(settings).toEqual({
       stackName: 'GreengrassFirehoseConnector',
       componentName: 'community.greengrass.FirehoseConnector',
-      componentVersion: version,
+      componentVersion: undefined,
       artifactPath: undefined,
       bucketName: undefined,
       destroyData: false,
@@ -101,6 +96,80 @@ describe('parseContext', () => {
     expect(settings.connectorParameters).toEqual({ MemorySize: '131072', RecordSeparator: '\\n' });
   });
 
+  test('accepts the connector parameter values the runtime accepts, in their canonical form', () => {
+    // Act
+    const settings = parse({ targetArn: THING_GROUP_ARN, PublishInterval: ' 30 ', RecordSeparator: '\n' });
+
+    // Assess: the runtime reads " 30 " as 30 and a literal newline as the separator \n (test/runtime/config.test.ts).
+    expect(settings.connectorParameters).toEqual({ PublishInterval: '30', RecordSeparator: '\\n' });
+  });
+
+  test('names the component and the role alias after a stack other than the default one', () => {
+    // Act
+    const settings = parse({ stackName: 'FirehoseConnectorStaging' });
+
+    // Assess
+    expect(settings).toMatchObject({
+      componentName: 'community.greengrass.FirehoseConnector.FirehoseConnectorStaging',
+      tokenExchangeRoleAlias: 'FirehoseConnectorTokenExchangeRoleAlias-FirehoseConnectorStaging',
+    });
+  });
+
+  test('accepts the custom prefixes Firehose accepts', () => {
+    // Act
+    const settings = parse({
+      dataOutputPrefix: "year=!{timestamp:yyyy}/day=!{timestamp:yyyy'-'MM'-'dd}/!{firehose:random-string}/",
+      errorOutputPrefix: 'failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
+    });
+
+    // Assess
+    expect(settings.dataOutputPrefix).toBe(
+      "year=!{timestamp:yyyy}/day=!{timestamp:yyyy'-'MM'-'dd}/!{firehose:random-string}/",
+    );
+  });
+
+  test.each([
+    [
+      'dataOutputPrefix',
+      'data/!{timestmap:yyyy}/',
+      '!{timestmap:yyyy} has an unknown namespace (timestamp, firehose)',
+    ],
+    [
+      'dataOutputPrefix',
+      'data/!{timestamp:yyyy/MM/dd/HH/',
+      'the "!{" at character 6 does not start a !{namespace:value} expression',
+    ],
+    [
+      'dataOutputPrefix',
+      'data/!{timestamp:yyyy-bb}/',
+      `!{timestamp:yyyy-bb} is not a Java date pattern: "b" is not a pattern letter (quote literal text: 'T')`,
+    ],
+    [
+      'dataOutputPrefix',
+      'data/!{firehose:error-output-type}/',
+      '!{firehose:error-output-type} is only allowed in errorOutputPrefix',
+    ],
+    [
+      'dataOutputPrefix',
+      'data/!{partitionKeyFromQuery:customer}/',
+      '!{partitionKeyFromQuery:customer} needs dynamic partitioning, which this stack does not use',
+    ],
+    [
+      'errorOutputPrefix',
+      'errors/!{timestamp:yyyy}/',
+      'it has expressions but no !{firehose:error-output-type}',
+    ],
+    [
+      'errorOutputPrefix',
+      'errors/!{firehose:random}/',
+      '!{firehose:random} is not a firehose expression (random-string, error-output-type)',
+    ],
+  ])('rejects %s %j, saying why', (key, value, reason) => {
+    // Act & Assess
+    expect(() => parse({ [key]: value })).toThrow(`${key}: received ${JSON.stringify(value)}; allowed: `);
+    expect(() => parse({ [key]: value })).toThrow(`(${reason})`);
+  });
+
   test('derives the status bridge broker URI from an mqtts broker URL', () => {
     // Act
     const settings = parse({
@@ -170,9 +239,9 @@ describe('parseContext', () => {
       [
         'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
         '  - bucketName: received "My_Bucket"; allowed: an S3 bucket name: 3 to 63 lowercase letters, digits, "." or "-"',
+        '  - extraDeliveryStreamArns: received "arn:aws:firehose:eu-west-1:123456789012:deliverystream/*"; allowed: comma-separated delivery stream ARNs arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name> (no wildcards)',
         '  - tokenExchangeRoleName: received "role with spaces"; allowed: an IAM role name: 1 to 64 letters, digits or +=,.@_-',
         '  - targetArn: received "arn:aws:iot:eu-west-1:123456789012:policy/x"; allowed: arn:<partition>:iot:<region>:<account>:thing/<name> or ...:thinggroup/<name>',
-        '  - extraDeliveryStreamArns: received "arn:aws:firehose:eu-west-1:123456789012:deliverystream/*"; allowed: comma-separated delivery stream ARNs arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name> (no wildcards)',
       ].join('\n'),
     );
   });
@@ -289,7 +358,7 @@ describe('parseContext', () => {
     expect(() => parse({ '@aws-cdk/aws-iam:minimizePolicies': true, 'cli-telemetry': false })).not.toThrow();
   });
 
-  test('reports problems as a ContextError listing each one', () => {
+  test('reports problems as one ProblemsError listing each one', () => {
     // Act
     let error: unknown;
     try {
@@ -299,8 +368,8 @@ describe('parseContext', () => {
     }
 
     // Assess
-    expect(error).toBeInstanceOf(ContextError);
-    expect((error as ContextError).problems).toHaveLength(2);
+    expect(error).toBeInstanceOf(ProblemsError);
+    expect((error as ProblemsError).problems).toHaveLength(2);
   });
 });
 

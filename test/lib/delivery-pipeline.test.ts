@@ -45,18 +45,31 @@ describe('data bucket', () => {
     });
   });
 
-  test('is retained by cdk destroy by default, without an auto-delete custom resource', () => {
+  test('is retained by cdk destroy by default, unless the DestroyData parameter is true at deletion', () => {
     // Act
     const { stack, template } = synth();
 
     // Assess
     template.hasResource('AWS::S3::Bucket', {
-      Properties: Match.objectLike({ VersioningConfiguration: { Status: 'Enabled' } }),
-      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        Tags: [
+          {
+            Key: 'aws-cdk:auto-delete-objects',
+            Value: { 'Fn::If': ['DestroyDataOnDelete', 'true', 'false'] },
+          },
+        ],
+      }),
+      DeletionPolicy: { 'Fn::If': ['DestroyDataOnDelete', 'Delete', 'Retain'] },
       UpdateReplacePolicy: 'Retain',
     });
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
-    expect(stack.pipeline.bucketRetained).toBe(true);
+    expect(template.toJSON().Conditions.DestroyDataOnDelete).toEqual({
+      'Fn::Equals': [{ Ref: 'DestroyData' }, 'true'],
+    });
+    template.hasParameter('DestroyData', { Default: 'false', AllowedValues: ['false', 'true'] });
+    expect(stack.resolve(stack.pipeline.bucketRetained)).toEqual({
+      'Fn::If': ['DestroyDataOnDelete', 'false', 'true'],
+    });
   });
 
   test('is deleted with its objects by cdk destroy when destroyData is true', () => {
@@ -71,7 +84,7 @@ describe('data bucket', () => {
     template.hasResourceProperties('Custom::S3AutoDeleteObjects', {
       BucketName: { Ref: logicalId(stack, stack.pipeline.bucket) },
     });
-    expect(stack.pipeline.bucketRetained).toBe(false);
+    expect(stack.pipeline.bucketRetained).toBe('false');
   });
 
   test('aborts incomplete uploads and keeps data forever unless an expiration is set', () => {
@@ -260,10 +273,17 @@ describe('delivery stream', () => {
 
   test('has no error log group when errorLogging is false', () => {
     // Act
-    const { template } = synth({ errorLogging: 'false' });
+    const { stack, template } = synth({ errorLogging: 'false' });
 
-    // Assess
-    template.resourceCountIs('AWS::Logs::LogGroup', 0);
+    // Assess: the only log group left is the bucket clean-up function's.
+    expect(stack.pipeline.errorLogGroup).toBeUndefined();
+    expect(Object.values(template.findResources('AWS::Logs::LogGroup'))).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          LogGroupName: '/aws/lambda/GreengrassFirehoseConnector-BucketCleanup',
+        }),
+      }),
+    ]);
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({ CloudWatchLoggingOptions: Match.absent() }),
     });
@@ -341,14 +361,21 @@ describe('delivery role', () => {
     });
   });
 
-  test('is the only role the stack creates, and grants no delete', () => {
+  test('is the only role that may write to the bucket, and grants no delete', () => {
     // Act
-    const { template } = synth();
+    const { stack, template } = synth();
 
-    // Assess: the L2 destination would otherwise add bucket.grantReadWrite (s3:DeleteObject*) to its own role.
-    expect(JSON.stringify(template.toJSON())).not.toContain('s3:DeleteObject');
-    template.resourceCountIs('AWS::IAM::Role', 1);
-    template.resourceCountIs('AWS::IAM::Policy', 2);
+    // Assess: the L2 destination would otherwise add bucket.grantReadWrite (s3:DeleteObject*) to its own role. The
+    // other role is the bucket clean-up function's, allowed to delete by the bucket policies only.
+    const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+    expect(roles.sort()).toEqual(
+      [
+        logicalId(stack, stack.pipeline.deliveryRole),
+        'CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092',
+      ].sort(),
+    );
+    const identityPolicies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(identityPolicies).not.toContain('s3:DeleteObject');
   });
 
   test('creates the stream after its permissions exist', () => {

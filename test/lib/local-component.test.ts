@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEPLOYMENT_PARAMETER_NAMES } from '../../lib/context';
 import { buildRecipe } from '../../lib/recipe';
-import { PARAMETER_NAMES } from '../../runtime/parameters';
-import {
-  localArtifactUri,
-  LocalComponentArgsError,
-  parseLocalComponentArgs,
-  writeLocalComponent,
-} from '../../lib/local-component';
+import { PARAMETER_NAMES, ProblemsError } from '../../runtime/parameters';
+import { localArtifactUri, parseLocalComponentArgs, writeLocalComponent } from '../../lib/local-component';
 import { STUB_ARTIFACT, STUB_ENTRY } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
@@ -222,9 +217,33 @@ describe('parseLocalComponentArgs', () => {
     );
   });
 
+  test('reads parameter values as the runtime does, in their canonical form', () => {
+    // Act
+    const options = parseLocalComponentArgs(
+      ['--param', 'PublishInterval= 30 ', '--param', 'RecordSeparator=\t', '--param', 'MemorySize=262144'],
+      { DefaultDeliveryStreamArn: STREAM_ARN },
+    );
+
+    // Assess
+    expect(options.parameters).toEqual({
+      PublishInterval: '30',
+      RecordSeparator: '\\t',
+      MemorySize: '262144',
+    });
+  });
+
+  test('refuses a MemorySize below what the connector needs, since it is also the memory limit', () => {
+    // Act & Assess
+    expect(() =>
+      parseLocalComponentArgs(['--param', 'MemorySize=65535'], { DefaultDeliveryStreamArn: STREAM_ARN }),
+    ).toThrow(
+      '  - --param MemorySize: received "65535"; allowed: at least 128342 KB: it is also the memory limit (--systemLimits), and the connector needs about 76 MiB idle plus its queues',
+    );
+  });
+
   test('requires a stream ARN', () => {
     // Act & Assess
-    expect(() => parseLocalComponentArgs([], {})).toThrow(LocalComponentArgsError);
+    expect(() => parseLocalComponentArgs([], {})).toThrow(ProblemsError);
     expect(() => parseLocalComponentArgs([], {})).toThrow(
       '  - --delivery-stream-arn: required (or set env DefaultDeliveryStreamArn), for example the stack output DeliveryStreamArn',
     );

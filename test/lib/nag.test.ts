@@ -1,13 +1,22 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConnectorStack } from '../../lib/connector-stack';
+import { templateViolations } from '../../lib/nag';
 import { OTHER_STREAM_ARN, synth, THING_GROUP_ARN } from './app-fixture';
 
-/** AwsSolutions findings (errors and warnings) that were not acknowledged, as "rule at path". */
-function unacknowledgedFindings(app: App): string[] {
-  const report = new AwsSolutionsChecks(app).validateScope(app);
-  return report.violations.flatMap((violation) =>
+/**
+ * AwsSolutions findings (errors and warnings) in the synthesized template that were not acknowledged, as "rule at
+ * path": the check `cdk synth` runs (bin/app.ts), without failing the synthesis.
+ */
+function unacknowledgedFindings(stack: ConnectorStack): string[] {
+  const templatePath = join(mkdtempSync(join(tmpdir(), 'nag-')), 'template.json');
+  writeFileSync(templatePath, JSON.stringify(Template.fromStack(stack).toJSON()));
+  return templateViolations(templatePath, stack).flatMap((violation) =>
     violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`),
   );
 }
@@ -24,9 +33,16 @@ function acknowledgments(root: IConstruct): Record<string, string> {
   return found;
 }
 
+function addUnacknowledgedWildcard(stack: ConnectorStack): void {
+  stack.pipeline.deliveryRole.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
+  );
+}
+
 const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'the defaults': {},
   'every option on': {
+    stackName: 'FirehoseConnectorEveryOption',
     destroyData: 'true',
     dataExpirationDays: '30',
     createTokenExchangeRole: 'true',
@@ -39,6 +55,10 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'statuses to AWS IoT Core on a thing group': { targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' },
   'an existing bucket': { bucketName: 'my-existing-data' },
   'no access logs and no error logs': { serverAccessLogs: 'false', errorLogging: 'false' },
+  'data kept unless DestroyData at deletion, and no status bridge': {
+    targetArn: THING_GROUP_ARN,
+    createTokenExchangeRole: 'true',
+  },
   'prefixes starting with an expression': {
     dataOutputPrefix: '!{timestamp:yyyy/MM/dd}/',
     errorOutputPrefix: '!{firehose:error-output-type}/',
@@ -48,10 +68,25 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
 describe('cdk-nag AwsSolutions', () => {
   test.each(Object.entries(CONFIGURATIONS))('finds nothing unacknowledged with %s', (_name, context) => {
     // Act
-    const { app } = synth(context);
+    const { stack } = synth(context);
 
     // Assess
-    expect(unacknowledgedFindings(app)).toEqual([]);
+    expect(unacknowledgedFindings(stack)).toEqual([]);
+  });
+
+  test('sees the resources the CDK writes without a typed class, such as the bucket clean-up role', () => {
+    // Prepare: give the clean-up function's role back the managed policy that lib/ removes from it.
+    const restoreManagedPolicy = (stack: ConnectorStack) => {
+      const provider = stack.node.findChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+      (provider.node.findChild('Role') as CfnResource).addPropertyOverride('ManagedPolicyArns', [
+        'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      ]);
+    };
+
+    // Act & Assess: synthesis fails and names the finding and the resource.
+    expect(() => synth({}, { modify: restoreManagedPolicy })).toThrow(
+      /GreengrassFirehoseConnector\/Custom::S3AutoDeleteObjectsCustomResourceProvider\/Role[^]*AwsSolutions-IAM4\[Policy::arn:aws:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole\]/,
+    );
   });
 
   test('acknowledges only the wildcards on the two output prefixes and the unused Firehose CIDR mapping', () => {
@@ -82,29 +117,23 @@ describe('cdk-nag AwsSolutions', () => {
     for (const reason of Object.values(acknowledgments(app))) expect(reason.length).toBeGreaterThan(80);
   });
 
-  test('reports a finding that is not acknowledged', () => {
-    // Prepare: a wildcard nobody acknowledged.
-    const { app, stack } = synth();
-    stack.pipeline.deliveryRole.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
-    );
-
-    // Act
-    const findings = unacknowledgedFindings(app);
-
-    // Assess
-    expect(findings).toContain(
-      'AwsSolutions-IAM5[Action::s3:*] at GreengrassFirehoseConnector/Pipeline/DeliveryRole/DefaultPolicy/Resource',
+  test('fails synthesis on a finding that is not acknowledged, naming it and the resource', () => {
+    // Act & Assess
+    expect(() => synth({}, { modify: addUnacknowledgedWildcard })).toThrow(
+      /GreengrassFirehoseConnector\/Pipeline\/DeliveryRole\/DefaultPolicy\/Resource[^]*AwsSolutions-IAM5\[Action::s3:\*\]/,
     );
   });
 });
 
 describe('cdk synth', () => {
-  test('passes CloudFormation template validation and the AwsSolutions checks with every option on', () => {
-    // Act
-    const { app } = synth(CONFIGURATIONS['every option on'], { cloudFormationValidation: true });
+  test.each(['every option on', 'the defaults'])(
+    'passes CloudFormation template validation and the AwsSolutions checks with %s',
+    (name) => {
+      // Act
+      const { app } = synth(CONFIGURATIONS[name], { cloudFormationValidation: true });
 
-    // Assess: synthesis throws when a validation plugin reports an unacknowledged violation.
-    expect(app.synth().stacks).toHaveLength(1);
-  });
+      // Assess: synthesis throws when a validation plugin reports an unacknowledged violation.
+      expect(app.synth().stacks).toHaveLength(1);
+    },
+  );
 });

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAccessControl } from '../../lib/access-control';
@@ -9,9 +9,16 @@ import {
   lifecycleEnvironment,
   parametersWithoutDefault,
   runScript,
+  shutdownScript,
 } from '../../lib/recipe';
-import { CONNECTOR_NODE_OPTIONS } from '../../runtime/node-options';
-import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
+import {
+  CONNECTOR_ENVIRONMENT,
+  CONNECTOR_NODE_OPTIONS,
+  defaultParameterValues,
+  MIN_OLD_SPACE_MIB,
+  oldSpaceMiB,
+  PARAMETER_NAMES,
+} from '../../runtime/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
@@ -93,8 +100,46 @@ describe('buildRecipe', () => {
     // Assess
     expect(run.RequiresPrivilege).toBe(false);
     expect(run.Script.trimEnd().split('\n').pop()).toBe(
-      `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} "{artifacts:path}/firehose-connector.js"`,
+      `exec node ${CONNECTOR_NODE_OPTIONS.join(' ')} --max-old-space-size="$old_space_mib" "{artifacts:path}/firehose-connector.js"`,
     );
+  });
+
+  test.each(['131072', ' 262144 ', '65535', '1048576', '', 'not-a-number'])(
+    'gives Node.js the old generation oldSpaceMiB gives for MemorySize %j, and limits glibc arenas',
+    (memorySize) => {
+      // Prepare: the script up to its exec, with the exec replaced by a print of what it would run with.
+      const script = recipe().Manifests[0].Lifecycle.Run.Script.split('\n');
+      const setup = script
+        .slice(
+          script.findIndex((line) => line.startsWith('old_space_mib=')),
+          -2,
+        )
+        .join('\n');
+
+      // Act
+      const printed = execFileSync('sh', ['-c', `${setup}\necho "$old_space_mib $MALLOC_ARENA_MAX"`], {
+        env: { PATH: process.env.PATH, MemorySize: memorySize },
+        encoding: 'utf8',
+      });
+
+      // Assess
+      const number = Number(memorySize.trim());
+      const expected =
+        memorySize.trim() === '' || Number.isNaN(number) ? MIN_OLD_SPACE_MIB : oldSpaceMiB(number);
+      expect(printed.trim()).toBe(`${expected} ${CONNECTOR_ENVIRONMENT.MALLOC_ARENA_MAX}`);
+    },
+  );
+
+  test('stops the connector in a Shutdown step that may outlast the longest flush and the exit after it', () => {
+    // Act
+    const shutdown = recipe().Manifests[0].Lifecycle.Shutdown;
+
+    // Assess: ShutdownTimeoutSeconds goes up to 60 s, and the connector takes up to 6 s more to exit.
+    expect(shutdown).toEqual({
+      Script: shutdownScript('community.example.Connector'),
+      RequiresPrivilege: false,
+      Timeout: 70,
+    });
   });
 
   test('grants local publish/subscribe only, unless statuses go to AWS IoT Core', () => {
@@ -152,6 +197,14 @@ describe('lifecycle placeholders', () => {
     expect(script.match(/\{[.\w]+:[^:}]+\}/g)).toEqual(['{artifacts:path}']);
   });
 
+  test('the Shutdown script has no placeholder the nucleus would interpolate', () => {
+    // Act
+    const script = shutdownScript('community.example.Connector');
+
+    // Assess
+    expect(script.match(/\{[.\w-]+:[^}]*\}/g)).toBeNull();
+  });
+
   test('every Setenv parameter without a DefaultConfiguration value is unset by the Run script when absent', () => {
     // Act
     const result = recipe();
@@ -177,15 +230,21 @@ describe('lifecycle placeholders', () => {
   });
 });
 
-/** Runs the Run script as the nucleus would after interpolation: sh -c, with Setenv applied. */
+/** Runs the Run script as the nucleus would after interpolation: sh -c in the work folder, with Setenv applied. */
 function runLifecycle(path: string, env: Record<string, string>) {
   const artifactDir = mkdtempSync(join(tmpdir(), 'artifacts-'));
+  const workDir = mkdtempSync(join(tmpdir(), 'work-'));
   writeFileSync(join(artifactDir, 'firehose-connector.js'), `require(${JSON.stringify(STUB_ARTIFACT)});\n`);
   const script = runScript('community.example.Connector', 'firehose-connector.js').replace(
     '{artifacts:path}',
     artifactDir,
   );
-  return spawnSync('/bin/sh', ['-c', script], { env: { PATH: path, ...env }, encoding: 'utf8' });
+  const result = spawnSync('/bin/sh', ['-c', script], {
+    cwd: workDir,
+    env: { PATH: path, FIREHOSE_CONNECTOR_WORK_DIR: workDir, ...env },
+    encoding: 'utf8',
+  });
+  return { ...result, workDir };
 }
 
 function fakeNode(version: string): string {
@@ -227,6 +286,23 @@ describe('Run script', () => {
     expect(result.status).toBe(0);
     const started = JSON.parse(result.stdout);
     expect(started.env).toMatchObject({ PublishInterval: '5', LogLevel: 'debug' });
+  });
+
+  test('records the process id of the connector in the work folder for the Shutdown step', () => {
+    // Act
+    const result = runLifecycle(`${nodeDir}:/usr/bin:/bin`, {});
+
+    // Assess: exec makes the shell's process id the connector's.
+    const started = JSON.parse(result.stdout);
+    expect(readFileSync(join(result.workDir, 'firehose-connector.pid'), 'utf8')).toBe(`${started.pid}\n`);
+  });
+
+  test('records no process id when Node.js is missing, so the Shutdown step has nothing to stop', () => {
+    // Act
+    const result = runLifecycle('/nonexistent', {});
+
+    // Assess
+    expect(existsSync(join(result.workDir, 'firehose-connector.pid'))).toBe(false);
   });
 
   test('unsets optional parameters the nucleus left uninterpolated and keeps those with values', () => {

@@ -111,12 +111,14 @@ describe('statuses to AWS IoT Core (statusToIoTCore)', () => {
     });
   });
 
-  test("set StatusToIoTCore in the deployment's configuration", () => {
+  test("reach the devices through the recipe's defaults, which the deployment resets the configuration to", () => {
     // Act
     const { template } = synth({ targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' });
 
     // Assess
     const { update } = connectorDeployment(template);
-    expect(JSON.parse(joinText(update.Merge))).toMatchObject({ StatusToIoTCore: 'true' });
+    expect(update.Reset).toEqual(['']);
+    expect(JSON.parse(joinText(update.Merge))).not.toHaveProperty('StatusToIoTCore');
+    expect(recipeOf(template).ComponentConfiguration.DefaultConfiguration.StatusToIoTCore).toBe('true');
   });
 });

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError,
   loadConfig,
   MIN_QUEUE_BYTE_BUDGET,
   QUEUE_SHARE_OF_FREE_MEMORY,
   RUNTIME_RESERVE_BYTES,
 } from '../../runtime/config';
+import { ProblemsError } from '../../runtime/parameters';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 
@@ -15,10 +15,10 @@ function problemsOf(action: () => unknown): readonly string[] {
   try {
     action();
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ProblemsError && error.heading === 'Invalid configuration') return error.problems;
     throw error;
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a ProblemsError listing configuration problems');
 }
 
 function configFile(contents: unknown): string {
@@ -61,6 +61,32 @@ describe('loadConfig', () => {
       Math.floor((131072 * 1024 - RUNTIME_RESERVE_BYTES) * QUEUE_SHARE_OF_FREE_MEMORY),
     );
     expect(config.memorySizeTooSmall).toBe(false);
+  });
+
+  it('reads numbers with surrounding whitespace, as the CDK app accepts them', () => {
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN, PublishInterval: ' 30 ' } });
+
+    expect(config.publishIntervalSeconds).toBe(30);
+  });
+
+  it('prints every problem under one heading', () => {
+    expect(() => loadConfig({ env: { PublishInterval: '901' } })).toThrow(
+      [
+        'Invalid configuration:',
+        '  - DefaultDeliveryStreamArn is required: arn:<partition>:firehose:<region>:<12-digit account>:deliverystream/<name>',
+        '  - PublishInterval is "901"; expected an integer from 0 to 900 (seconds)',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects a relative TLS file path, which would depend on the working folder', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ env: { DefaultDeliveryStreamArn: ARN, MqttCaFile: 'ca.pem' } }),
+    );
+
+    expect(problems).toEqual([
+      'MqttCaFile is "ca.pem"; expected a readable file path (an absolute path on the device)',
+    ]);
   });
 
   it('reads a JSON file and lets environment variables win over it', () => {
@@ -145,6 +171,7 @@ describe('loadConfig', () => {
     ['\\n', '\n'],
     ['\n', '\n'],
     ['\\r\\n', '\r\n'],
+    ['\r\n', '\r\n'],
     [',', ','],
     ['\\t', '\t'],
     ['\t', '\t'],

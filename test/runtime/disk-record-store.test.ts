@@ -1,33 +1,21 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DiskRecordStore, DiskRecordStoreOptions, storedStreamArns } from '../../runtime/disk-record-store';
 import { tableCrc32 } from '../../runtime/disk-segment';
-import type { LogFields, Logger } from '../../runtime/logger';
 import type { QueuedRecord } from '../../runtime/record-store';
+import { startDiskQueueWriter } from '../helpers/disk-queue-writer';
+import { captureLogger, LogEntry, logged } from '../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';
 const HEADER_BYTES = 32;
 const ENQUEUED_AT = 1_764_000_000_123;
 
-interface LogEntry {
-  readonly level: string;
-  readonly message: string;
-  readonly fields?: LogFields;
-}
-
 const folders: string[] = [];
 const stores: DiskRecordStore[] = [];
 let logs: LogEntry[];
-
-function captureLogger(): Logger {
-  const log = (level: string) => (message: string, fields?: LogFields) =>
-    logs.push({ level, message, fields });
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 function tempFolder(): string {
   const folder = fs.mkdtempSync(join(tmpdir(), 'disk-queue-'));
@@ -36,7 +24,7 @@ function tempFolder(): string {
 }
 
 function open(directory: string, options: Partial<DiskRecordStoreOptions> = {}): DiskRecordStore {
-  const store = DiskRecordStore.open({ directory, streamArn: ARN, logger: captureLogger(), ...options });
+  const store = DiskRecordStore.open({ directory, streamArn: ARN, logger: captureLogger(logs), ...options });
   stores.push(store);
   return store;
 }
@@ -100,8 +88,34 @@ function flipByte(file: string, offset: number): void {
   fs.writeFileSync(file, content);
 }
 
-function logged(level: string, message: string, fields: LogFields): LogEntry {
-  return expect.objectContaining({ level, message: expect.stringContaining(message), fields }) as LogEntry;
+/** An error as Node.js's fs functions throw it. */
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/**
+ * Fakes the clock's timers only: the store's own turn-end work (microtasks, `setImmediate`) and the file system's
+ * callbacks run as usual.
+ */
+function useFakeTimers(): void {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+}
+
+/** The next turn of the event loop, after work the store started with `setImmediate`. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
+}
+
+/** Files under `folder` this process holds open (Linux). */
+function openHandles(folder: string): string[] {
+  return fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(folder) ? [target] : [];
+    } catch {
+      return []; // the descriptor readdir itself used, closed by now
+    }
+  });
 }
 
 beforeEach(() => {
@@ -109,6 +123,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  jest.useRealTimers();
   jest.restoreAllMocks();
   await Promise.all(stores.splice(0).map((store) => store.close()));
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
@@ -329,6 +344,21 @@ describe('DiskRecordStore', () => {
       expect([...files(store.streamDirectory, '.seg'), ...files(store.streamDirectory, '.ack')]).toEqual([
         '000000000002.seg',
       ]);
+    });
+
+    it('deletes a segment whose records were all released while it still took appends, once appends move on', async () => {
+      // Prepare: each round fills about two thirds of a segment and is delivered before the next round arrives.
+      const store = open(tempFolder(), { segmentBytes: 1024, sync: 'never' });
+      for (let round = 0; round < 6; round++) {
+        await appendAll(store, [sized(2 * round, 300), sized(2 * round + 1, 300)]);
+        await store.release(leaseAll(store));
+      }
+
+      // Act: closing the retired segments is all that is left to do; with 'never' it needs no I/O callback.
+      await new Promise((resolveAfter) => setImmediate(resolveAfter));
+
+      // Assess
+      expect(files(store.streamDirectory, '.seg')).toEqual(['000000000004.seg']);
     });
 
     it('removes the stream folder when closed with no record left', async () => {
@@ -586,13 +616,17 @@ describe('DiskRecordStore', () => {
 
     it("syncs written files within the interval with 'periodic'", async () => {
       // Prepare
+      useFakeTimers();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'periodic', syncIntervalMs: 20 });
       await store.append(record(0));
+      jest.advanceTimersByTime(19);
+      await nextTurn();
       const beforeInterval = fdatasync.mock.calls.length;
 
       // Act
-      await new Promise((resolveAfter) => setTimeout(resolveAfter, 200));
+      jest.advanceTimersByTime(1);
+      await nextTurn();
 
       // Assess
       expect(beforeInterval).toBe(0);
@@ -601,10 +635,12 @@ describe('DiskRecordStore', () => {
 
     it("leaves syncing to the OS with 'never' until the store closes", async () => {
       // Prepare
+      useFakeTimers();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'never' });
       await store.append(record(0));
-      await new Promise((resolveAfter) => setTimeout(resolveAfter, 100));
+      jest.advanceTimersByTime(3_600_000);
+      await nextTurn();
       const beforeClose = fdatasync.mock.calls.length;
 
       // Act
@@ -618,30 +654,11 @@ describe('DiskRecordStore', () => {
     it('keeps records whose append resolved in a process then killed with SIGKILL', async () => {
       // Prepare
       const folder = tempFolder();
-      const child = spawn(
-        process.execPath,
-        [
-          '--require',
-          'tsx/cjs',
-          resolve(__dirname, '../helpers/disk-queue-writer.ts'),
-          folder,
-          ARN,
-          '500',
-          'never',
-        ],
-        { cwd: resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const exited = new Promise((resolveExit) => child.once('exit', (_, signal) => resolveExit(signal)));
-      await new Promise<void>((resolveAppended, rejectAppended) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          if (chunk.includes('appended')) resolveAppended();
-        });
-        child.once('exit', () => rejectAppended(new Error('The writer exited before appending')));
-      });
+      const writer = await startDiskQueueWriter(folder, ARN, 500, 'never');
 
       // Act
-      child.kill('SIGKILL');
-      const signal = await exited;
+      writer.child.kill('SIGKILL');
+      const signal = await writer.exited;
 
       // Assess
       const leased = leaseAll(open(folder));
@@ -649,6 +666,153 @@ describe('DiskRecordStore', () => {
       expect(leased.map((queued) => `${queued.requestId}=${queued.data.toString()}`)).toEqual(
         Array.from({ length: 500 }, (_, index) => `r${index}=record ${index}`),
       );
+    });
+  });
+
+  describe('write failures', () => {
+    it('leases records again at once when their requeue fails on a full disk, instead of stranding them until a restart', async () => {
+      // Prepare
+      const store = open(tempFolder());
+      await appendAll(store, [sized(0, 100), sized(1, 100), sized(2, 100)]);
+      const leased = store.lease(2, Number.MAX_SAFE_INTEGER);
+      leased.forEach((queued) => (queued.attempts = 1));
+      const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
+        throw errnoError('ENOSPC', 'no space left on device, write');
+      });
+
+      // Act
+      await store.requeue(leased);
+      diskFull.mockRestore();
+      const afterFailure = counts(store);
+      const leasedAgain = leaseAll(store);
+
+      // Assess
+      expect(afterFailure).toEqual({ count: 3, bytes: 300, readyCount: 3, readyBytes: 300 });
+      expect(leasedAgain).toEqual([
+        { ...sized(0, 100), attempts: 1 },
+        { ...sized(1, 100), attempts: 1 },
+        sized(2, 100),
+      ]);
+      expect(logs).toContainEqual(
+        logged('error', 'Could not requeue records', {
+          stream: ARN,
+          records: 2,
+          errorName: 'Error',
+          errorMessage: expect.stringContaining('ENOSPC: no space left on device') as string,
+        }),
+      );
+    });
+
+    it('moves records put back by a failed requeue to the tail once a requeue succeeds, leaving one copy of each', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1), record(2)]);
+      const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
+        throw errnoError('ENOSPC', 'no space left on device, write');
+      });
+      await store.requeue(store.lease(1, Number.MAX_SAFE_INTEGER));
+      diskFull.mockRestore();
+      const [putBack] = store.lease(1, Number.MAX_SAFE_INTEGER);
+      putBack.attempts = 2;
+
+      // Act
+      await store.requeue([putBack]);
+      await store.close();
+
+      // Assess
+      expect(leaseAll(open(folder))).toEqual([record(1), record(2), record(0, { attempts: 2 })]);
+    });
+
+    it('keeps the records of a requeue that cannot start a new segment file, and leases them again', async () => {
+      // Prepare: the first record fills the active segment, so the copy needs a new file.
+      const store = open(tempFolder(), { segmentBytes: 1024 });
+      await appendAll(store, [sized(0, 900)]);
+      const leased = store.lease(1, Number.MAX_SAFE_INTEGER);
+      const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
+        throw errnoError('EMFILE', 'too many open files, open');
+      });
+
+      // Act
+      await store.requeue(leased);
+      noHandles.mockRestore();
+
+      // Assess
+      expect(ids(leaseAll(store))).toEqual(['r0']);
+      expect(logs).toContainEqual(
+        logged('error', 'Could not requeue records', {
+          stream: ARN,
+          records: 1,
+          errorName: 'Error',
+          errorMessage: 'Cannot start a new segment file: EMFILE: too many open files, open',
+        }),
+      );
+    });
+  });
+
+  describe('permissions', () => {
+    function modeOf(path: string): string {
+      return (fs.statSync(path).mode & 0o777).toString(8);
+    }
+
+    /** The modes of a stream folder and of each file in it, by name. */
+    function modesIn(folder: string): Record<string, string> {
+      const modes: Record<string, string> = { '(folder)': modeOf(folder) };
+      for (const name of fs.readdirSync(folder)) modes[name] = modeOf(join(folder, name));
+      return modes;
+    }
+
+    it('creates folders 0700 and files 0600, even when the process umask would let everyone read them', async () => {
+      // Prepare
+      const queueDirectory = join(tempFolder(), 'queue');
+      const umask = process.umask(0);
+      let store: DiskRecordStore;
+      try {
+        // Act
+        store = open(queueDirectory);
+        await store.append(record(0));
+        await store.release(leaseAll(store));
+      } finally {
+        process.umask(umask);
+      }
+
+      // Assess
+      expect(modeOf(queueDirectory)).toBe('700');
+      expect(modesIn(store.streamDirectory)).toEqual({
+        '(folder)': '700',
+        'stream.json': '600',
+        '000000000001.seg': '600',
+        '000000000001.ack': '600',
+      });
+    });
+
+    it('restricts a stream folder that an older version left open to others, with its files, and reports it', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const store = open(folder);
+      await appendAll(store, [record(0), record(1)]);
+      await store.close();
+      fs.chmodSync(store.streamDirectory, 0o755);
+      for (const name of fs.readdirSync(store.streamDirectory)) {
+        fs.chmodSync(join(store.streamDirectory, name), 0o644);
+      }
+
+      // Act
+      const reopened = open(folder);
+
+      // Assess
+      expect(modesIn(reopened.streamDirectory)).toEqual({
+        '(folder)': '700',
+        'stream.json': '600',
+        '000000000001.seg': '600',
+      });
+      expect(logs).toContainEqual(
+        logged('warn', 'Restricted a disk queue folder', {
+          folder: reopened.streamDirectory,
+          previousMode: '0755',
+        }),
+      );
+      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
     });
   });
 
@@ -680,6 +844,51 @@ describe('DiskRecordStore', () => {
 
       // Assess
       expect(opening).toThrow(`Cannot open the disk queue of ${ARN} in ${join(file, 'queue')}`);
+    });
+
+    it('holds no file handle or timer once closed, and opens again in the same process', async () => {
+      // Prepare: a store with a segment, acknowledgements, a read position and a record leased.
+      useFakeTimers();
+      const folder = tempFolder();
+      const store = open(folder, { sync: 'periodic' });
+      await appendAll(store, [record(0), record(1), record(2)]);
+      await store.release(store.lease(1, Number.MAX_SAFE_INTEGER));
+      store.lease(1, Number.MAX_SAFE_INTEGER);
+      const whileOpen = { handles: openHandles(folder).length, timers: jest.getTimerCount() };
+
+      // Act
+      await store.close();
+      const afterClose = { handles: openHandles(folder), timers: jest.getTimerCount() };
+      const reopened = open(folder);
+
+      // Assess
+      expect(whileOpen.handles).toBeGreaterThan(0);
+      expect(whileOpen.timers).toBe(1);
+      expect(afterClose).toEqual({ handles: [], timers: 0 });
+      expect(ids(leaseAll(reopened))).toEqual(['r1', 'r2']);
+    });
+
+    it('names the stream, the folder and the reason when it cannot open a file, leaving nothing behind', async () => {
+      // Prepare
+      useFakeTimers();
+      const folder = tempFolder();
+      const store = open(folder);
+      await store.append(record(0));
+      await store.close();
+      const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
+        throw errnoError('EMFILE', 'too many open files, open');
+      });
+
+      // Act
+      const opening = () => open(folder);
+
+      // Assess
+      expect(opening).toThrow(
+        `Cannot open the disk queue of ${ARN} in ${store.streamDirectory}: EMFILE: too many open files, open`,
+      );
+      expect(jest.getTimerCount()).toBe(0);
+      noHandles.mockRestore();
+      expect(ids(leaseAll(open(folder)))).toEqual(['r0']);
     });
 
     it('refuses to open a stream whose queue is already open in this process', () => {

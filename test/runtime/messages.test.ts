@@ -1,5 +1,13 @@
 import { parseDeliveryStreamArn } from '../../runtime/delivery-stream-arn';
-import { MessageContext, parseMessage, Topics } from '../../runtime/messages';
+import {
+  MAX_JSON_DEPTH,
+  MAX_JSON_MESSAGE_BYTES,
+  MAX_REQUEST_ID_LENGTH,
+  MessageContext,
+  nestingExceeds,
+  parseMessage,
+  Topics,
+} from '../../runtime/messages';
 
 const DEFAULT_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/default-stream';
 const OTHER_ARN = 'arn:aws:firehose:eu-central-1:123456789012:deliverystream/stream2-name';
@@ -146,5 +154,131 @@ describe('parseMessage', () => {
     expect(parseMessage(Topics.json, json({ request: { data: 'x' }, id: 12 }), context())).toMatchObject({
       record: { requestId: '12' },
     });
+  });
+
+  it('refuses JSON nested deeper than MAX_JSON_DEPTH before parsing it, and accepts it at the limit', () => {
+    // Prepare
+    const nested = (levels: number) =>
+      Buffer.from(`{"request":{"data":${'['.repeat(levels)}${']'.repeat(levels)}},"id":"deep"}`);
+
+    // Act: the message object and request object take two levels.
+    const atLimit = parseMessage(Topics.json, nested(MAX_JSON_DEPTH - 2), context());
+    const overLimit = parseMessage(Topics.json, nested(MAX_JSON_DEPTH - 1), context());
+    const farOver = parseMessage(Topics.json, nested(100_000), context());
+
+    // Assess
+    expect(atLimit).toMatchObject({ record: { requestId: 'deep' } });
+    const refusal = {
+      failure: {
+        ErrorCode: 'InvalidRequest',
+        ErrorMessage: `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`,
+        id: '',
+        status: 'fail',
+      },
+    };
+    expect(overLimit).toEqual(refusal);
+    expect(farOver).toEqual(refusal);
+  });
+
+  it('refuses a payload that is not valid UTF-8 rather than changing its bytes', () => {
+    const payload = Buffer.concat([
+      Buffer.from('{"request":{"data":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}}'),
+    ]);
+
+    expect(parseMessage(Topics.json, payload, context())).toEqual({
+      failure: {
+        ErrorCode: 'InvalidJson',
+        ErrorMessage: 'Payload is not valid UTF-8, so it is not JSON',
+        id: '',
+        status: 'fail',
+      },
+    });
+  });
+
+  it('refuses a JSON message over MAX_JSON_MESSAGE_BYTES from its size alone, without parsing it', () => {
+    // Prepare: the transport dropped the payload in transit and passes its size on.
+    const dropped = Buffer.alloc(0);
+
+    // Act
+    const intake = parseMessage(Topics.json, dropped, context(), 40 * 1024 * 1024);
+
+    // Assess
+    expect(intake).toEqual({
+      failure: {
+        ErrorCode: 'RecordTooLarge',
+        ErrorMessage: `JSON message is 41943040 bytes; a message over ${MAX_JSON_MESSAGE_BYTES} bytes cannot hold a record of at most 1024000 bytes, so it was not parsed`,
+        id: '',
+        status: 'fail',
+      },
+    });
+  });
+
+  it('refuses a binary message whose payload was dropped in transit with its id and size', () => {
+    const intake = parseMessage(
+      'kinesisfirehose/message/binary/huge',
+      Buffer.alloc(0),
+      context(),
+      41_943_040,
+    );
+
+    expect(intake).toEqual({
+      failure: {
+        ErrorCode: 'RecordTooLarge',
+        ErrorMessage: 'Record is 41943040 bytes; Firehose accepts at most 1024000 bytes per record',
+        id: 'huge',
+        status: 'fail',
+      },
+    });
+  });
+
+  it('refuses a JSON record whose data is over the limit once encoded', () => {
+    const intake = parseMessage(
+      Topics.json,
+      json({ request: { data: 'é'.repeat(512_001) }, id: 'e' }),
+      context(),
+    );
+
+    expect(intake).toMatchObject({
+      failure: {
+        ErrorCode: 'RecordTooLarge',
+        ErrorMessage: expect.stringContaining('1024002 bytes'),
+        id: 'e',
+      },
+    });
+  });
+
+  it.each([
+    ['a JSON id', (id: string) => parseMessage(Topics.json, json({ request: { data: 'x' }, id }), context())],
+    [
+      'a binary topic id',
+      (id: string) => parseMessage(`kinesisfirehose/message/binary/${id}`, Buffer.from('x'), context()),
+    ],
+  ])('refuses %s longer than MAX_REQUEST_ID_LENGTH, echoing its start', (_, parse) => {
+    const atLimit = parse('a'.repeat(MAX_REQUEST_ID_LENGTH));
+    const overLimit = parse('b'.repeat(MAX_REQUEST_ID_LENGTH + 1));
+
+    expect(atLimit).toMatchObject({ record: { requestId: 'a'.repeat(MAX_REQUEST_ID_LENGTH) } });
+    expect(overLimit).toEqual({
+      failure: {
+        ErrorCode: 'InvalidRequest',
+        ErrorMessage: `The request id is ${MAX_REQUEST_ID_LENGTH + 1} characters long; at most ${MAX_REQUEST_ID_LENGTH} are accepted (the status shows its start)`,
+        id: 'b'.repeat(MAX_REQUEST_ID_LENGTH),
+        status: 'fail',
+      },
+    });
+  });
+});
+
+describe('nestingExceeds', () => {
+  it.each([
+    ['brackets inside strings', '{"a":"[[[[[[","b":"{{{{"}', 2, false],
+    ['an escaped quote inside a string', '{"a":"\\"[[[[","b":1}', 1, false],
+    ['a quote after an escaped backslash', '{"a":"x\\\\","b":[[1]]}', 2, true],
+    ['arrays and objects together', '[{"a":[{"b":[]}]}]', 5, false],
+    ['one level too many', '[{"a":[{"b":[[]]}]}]', 5, true],
+  ])('counts %s correctly', (_, text, maxDepth, exceeds) => {
+    expect(nestingExceeds(Buffer.from(text), maxDepth)).toBe(exceeds);
   });
 });

@@ -5,7 +5,10 @@ import { StatusPublisher } from '../../runtime/status-publisher';
 describe('StatusPublisher', () => {
   it('gathers entries reported in one turn into one {"response": [...]} message', async () => {
     const published: string[] = [];
-    const publisher = new StatusPublisher(async (payload) => void published.push(payload), silentLogger);
+    const publisher = new StatusPublisher((payload) => {
+      published.push(payload);
+      return Promise.resolve();
+    }, silentLogger);
 
     publisher.report([successStatus('a', 'r1')]);
     publisher.report([failStatus('b', 'QueueFull', 'Record rejected')]);
@@ -19,7 +22,10 @@ describe('StatusPublisher', () => {
 
   it('splits more than 500 entries over several messages', async () => {
     const published: string[] = [];
-    const publisher = new StatusPublisher(async (payload) => void published.push(payload), silentLogger);
+    const publisher = new StatusPublisher((payload) => {
+      published.push(payload);
+      return Promise.resolve();
+    }, silentLogger);
 
     publisher.report(Array.from({ length: 1200 }, (_, index) => successStatus(String(index), 'r')));
     await publisher.flush();
@@ -32,9 +38,10 @@ describe('StatusPublisher', () => {
   it('survives a failed publish and keeps publishing later statuses', async () => {
     const published: string[] = [];
     let fail = true;
-    const publisher = new StatusPublisher(async (payload) => {
-      if (fail) throw new Error('connection lost');
+    const publisher = new StatusPublisher((payload) => {
+      if (fail) return Promise.reject(new Error('connection lost'));
       published.push(payload);
+      return Promise.resolve();
     }, silentLogger);
 
     publisher.report([successStatus('lost', 'r')]);

@@ -49,6 +49,7 @@ function connect(options: Partial<IpcClientOptions> = {}): GreengrassIpcClient {
     authToken: 'connector-token',
     logger: createLogger('debug', (line) => logs.push(JSON.parse(line))),
     backoff: { baseMs: 10, maxMs: 40 },
+    maxFrameBytes: 1024 * 1024,
     ...options,
   });
   return client;
@@ -78,7 +79,11 @@ async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Pr
 /** Collects events in order. */
 function collector() {
   const events: SubscriptionEvent[] = [];
-  return { events, handler: async (event: SubscriptionEvent) => void events.push(event) };
+  const handler = (event: SubscriptionEvent): Promise<void> => {
+    events.push(event);
+    return Promise.resolve();
+  };
+  return { events, handler };
 }
 
 const messageLog = () => logs.map((line) => line.message);

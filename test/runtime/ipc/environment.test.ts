@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../../runtime/config';
+import { loadConfig } from '../../../runtime/config';
+import { ProblemsError } from '../../../runtime/parameters';
 
 /** How the configuration decides the input source and finds the nucleus (runtime/ipc/environment.ts). */
 
@@ -12,7 +13,7 @@ function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
   try {
     loadConfig({ env: { DefaultDeliveryStreamArn: ARN, ...env } });
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ProblemsError) return error.problems;
     throw error;
   }
   return [];

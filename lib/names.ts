@@ -1,0 +1,69 @@
+/**
+ * Names the stack gives to account-wide or region-wide resources, scoped so that two stacks (or one stack in two
+ * regions) never share one: deploying or destroying one leaves the other alone.
+ *
+ * The default stack keeps the names it has always used, so an existing installation is not renamed: a new component
+ * name would make devices remove the old component, and its work folder (with a disk queue) with it.
+ */
+import { createHash } from 'node:crypto';
+
+export const DEFAULT_STACK_NAME = 'GreengrassFirehoseConnector';
+
+/** Component name of the default stack; `aws.greengrass.*` names are reserved for AWS. */
+export const BASE_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
+
+/** Role alias of the default stack, with `createTokenExchangeRole`. */
+export const BASE_ROLE_ALIAS = 'FirehoseConnectorTokenExchangeRoleAlias';
+
+/** The stack parameter that `npm run destroy -- --delete-data` sets before it deletes the stack. */
+export const DESTROY_DATA_PARAMETER = 'DestroyData';
+
+/** Prefix of the inline policy the stack attaches to the token exchange role; the stack and region follow. */
+export const DEVICE_POLICY_PREFIX = 'FirehoseConnectorDevices';
+
+/**
+ * Room left after the prefix of a device policy name for the region (today's longest has 14 characters, such as
+ * ap-southeast-3; 20 are kept) and a suffix such as `-artifact`.
+ */
+const DEVICE_POLICY_SUFFIX_ROOM = 30;
+/** IAM inline policy names: 1 to 128 characters. */
+const MAX_POLICY_NAME_LENGTH = 128;
+
+/** The default component name: the base name for the default stack, `<base>.<stackName>` for any other. */
+export function defaultComponentName(stackName: string): string {
+  return stackName === DEFAULT_STACK_NAME
+    ? BASE_COMPONENT_NAME
+    : fit(`${BASE_COMPONENT_NAME}.`, stackName, 128);
+}
+
+/** The default role alias: the base alias for the default stack, `<base>-<stackName>` for any other. */
+export function defaultRoleAlias(stackName: string): string {
+  return stackName === DEFAULT_STACK_NAME ? BASE_ROLE_ALIAS : fit(`${BASE_ROLE_ALIAS}-`, stackName, 128);
+}
+
+/**
+ * The start of the device policy names, `FirehoseConnectorDevices-<stackName>-`, to which the stack appends its region
+ * (a deploy-time value) and a purpose: the token exchange role is account-wide, and inline policy names of their
+ * own per stack and region keep a second region's deployment from replacing the first one's grants.
+ */
+export function devicePolicyNamePrefix(stackName: string): string {
+  return `${fit(`${DEVICE_POLICY_PREFIX}-`, stackName, MAX_POLICY_NAME_LENGTH - DEVICE_POLICY_SUFFIX_ROOM - 1)}-`;
+}
+
+/**
+ * Name of the stack's bucket clean-up function, `<stackName>-BucketCleanup` (Lambda function names are regional, like
+ * stack names), fixed so that its log group can be a stack resource.
+ */
+export function bucketCleanupFunctionName(stackName: string): string {
+  const suffix = '-BucketCleanup';
+  return stackName.length + suffix.length <= 64
+    ? `${stackName}${suffix}`
+    : fit('', stackName, 64 - suffix.length) + suffix;
+}
+
+/** `prefix + name`, with `name` cut and suffixed with a hash of it when the whole would exceed `maxLength`. */
+function fit(prefix: string, name: string, maxLength: number): string {
+  if (prefix.length + name.length <= maxLength) return prefix + name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${prefix}${name.slice(0, maxLength - prefix.length - hash.length - 1)}-${hash}`;
+}

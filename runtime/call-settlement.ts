@@ -1,0 +1,91 @@
+import type { Amount } from './adaptive-rate';
+import type { RecordOutcome } from './firehose-sender';
+import type { QueuedRecord } from './record-store';
+import { failStatus, StatusEntry, successStatus } from './status';
+
+/**
+ * Per-record error codes that mean "the stream is at its quota": Firehose refuses the records over a stream's
+ * records or bytes per second inside a `PutRecordBatch` with ServiceUnavailableException, "Slow down.".
+ * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
+ */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'ServiceUnavailableException',
+  'ThrottlingException',
+]);
+
+/** What one call's outcomes mean for its records, as data: the dispatcher acts on it. */
+export interface CallSettlement {
+  /** One status per record that reached an end. */
+  readonly statuses: StatusEntry[];
+  /** Delivered, or failed for good: to be released from the store. */
+  readonly ended: QueuedRecord[];
+  /** To be sent again. */
+  readonly retry: QueuedRecord[];
+  readonly delivered: number;
+  readonly failed: number;
+  /** What Firehose accepted. */
+  readonly accepted: Amount;
+  /** Records refused one by one because the stream is at its quota. */
+  readonly throttled: number;
+  /**
+   * The error of a call that failed as a whole (network, 5xx, credentials, a request quota), or of a call whose
+   * every record failed for another retryable reason: a reason to back off rather than to slow down.
+   */
+  readonly callFailure?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Settles a call: counts an attempt for every record, turns each outcome into a status, a retry or a failure, and
+ * says what the call tells about the stream. Pure but for `record.attempts`.
+ * `exhausted` says why a record has had its last attempt, if it has.
+ */
+export function settleCall(
+  batch: readonly QueuedRecord[],
+  outcomes: readonly RecordOutcome[],
+  exhausted: (record: QueuedRecord) => string | undefined,
+): CallSettlement {
+  const statuses: StatusEntry[] = [];
+  const ended: QueuedRecord[] = [];
+  const retry: QueuedRecord[] = [];
+  let acceptedBytes = 0;
+  let throttled = 0;
+  let failed = 0;
+  let retryableFailure: RecordOutcome | undefined;
+  batch.forEach((record, index) => {
+    record.attempts++;
+    const outcome = outcomes[index];
+    if (outcome.ok) {
+      statuses.push(successStatus(record.requestId, outcome.recordId));
+      ended.push(record);
+      acceptedBytes += record.data.length;
+      return;
+    }
+    if (outcome.retryable) {
+      if (!outcome.wholeCall && THROTTLING_CODES.has(outcome.code)) throttled++;
+      else retryableFailure ??= outcome;
+    }
+    const reason = exhausted(record);
+    if (outcome.retryable && !reason) {
+      retry.push(record);
+      return;
+    }
+    statuses.push(
+      failStatus(record.requestId, outcome.code, reason ? `${outcome.message} (${reason})` : outcome.message),
+    );
+    ended.push(record);
+    failed++;
+  });
+  const delivered = ended.length - failed;
+  const wholeCall = outcomes.find((outcome) => !outcome.ok && outcome.wholeCall && outcome.retryable);
+  const failure = wholeCall ?? (delivered === 0 && throttled === 0 ? retryableFailure : undefined);
+  return {
+    statuses,
+    ended,
+    retry,
+    delivered,
+    failed,
+    accepted: { records: delivered, bytes: acceptedBytes },
+    throttled,
+    callFailure: failure && !failure.ok ? { code: failure.code, message: failure.message } : undefined,
+  };
+}

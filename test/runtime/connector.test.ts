@@ -1,0 +1,230 @@
+import { loadConfig } from '../../runtime/config';
+import { Connector } from '../../runtime/connector';
+import type { DeliveryStreamTarget } from '../../runtime/delivery-stream-arn';
+import { silentLogger } from '../../runtime/logger';
+import { Topics } from '../../runtime/messages';
+import { MemoryRecordStore } from '../../runtime/record-store';
+import type { StatusEntry } from '../../runtime/status';
+import { FakeSender, permanent } from '../helpers/fake-sender';
+import { waitFor } from '../helpers/wait';
+
+const arn = (name: string, region = 'us-east-1') =>
+  `arn:aws:firehose:${region}:123456789012:deliverystream/${name}`;
+
+const connectors: Connector[] = [];
+
+/** Lets the event loop run the pumps and sends that setImmediate schedules (not faked). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+afterEach(async () => {
+  jest.useRealTimers();
+  await Promise.all(connectors.splice(0).map((connector) => connector.stop(Date.now())));
+});
+
+function setup(
+  parameters: Record<string, string | number> = {},
+  options: { createStore?: (stream: DeliveryStreamTarget) => MemoryRecordStore } = {},
+) {
+  const sender = new FakeSender();
+  const statuses: StatusEntry[] = [];
+  const released: string[][] = [];
+  const config = loadConfig({
+    env: {},
+    overrides: { DefaultDeliveryStreamArn: arn('main'), PublishInterval: 0, ...parameters },
+  });
+  const connector = new Connector({
+    config,
+    sender,
+    logger: silentLogger,
+    publishStatus: (entries) => statuses.push(...entries),
+    onStreamsReleased: (served) => released.push(served.map((stream) => stream.name)),
+    createStore: options.createStore,
+  });
+  connectors.push(connector);
+  connector.start();
+  const publish = (data: string, id: string, streamArn?: string) =>
+    connector.handleMessage(
+      Topics.json,
+      Buffer.from(JSON.stringify({ request: { data, delivery_stream_arn: streamArn }, id })),
+    );
+  return { connector, sender, statuses, released, publish };
+}
+
+describe('Connector', () => {
+  it('answers a message whose stream queue cannot open with QueueWriteFailed, and carries on', async () => {
+    // Prepare
+    const { statuses, publish } = setup(
+      {},
+      {
+        createStore: (stream) => {
+          if (stream.name === 'broken') throw new Error('EMFILE: too many open files');
+          return new MemoryRecordStore();
+        },
+      },
+    );
+
+    // Act
+    await publish('x', 'to-broken', arn('broken'));
+    await publish('y', 'to-main');
+    await waitFor(() => statuses.length === 2);
+
+    // Assess
+    expect(statuses).toEqual([
+      {
+        ErrorCode: 'QueueWriteFailed',
+        ErrorMessage:
+          'Record rejected: the queue of broken could not be opened (EMFILE: too many open files)',
+        id: 'to-broken',
+        status: 'fail',
+      },
+      { firehose_record_id: 'id', id: 'to-main', status: 'success' },
+    ]);
+  });
+
+  it('answers a message that meets a fault of its own with InternalError, and never rejects', async () => {
+    // Prepare: a store that throws where it should reject, as a bug would.
+    const { statuses, publish } = setup(
+      {},
+      {
+        createStore: (stream) => {
+          const store = new MemoryRecordStore();
+          if (stream.name === 'buggy') {
+            store.append = () => {
+              throw new TypeError("Cannot read properties of undefined (reading 'length')");
+            };
+          }
+          return store;
+        },
+      },
+    );
+
+    // Act
+    const handled = publish('x', 'to-buggy', arn('buggy'));
+
+    // Assess
+    await expect(handled).resolves.toBeUndefined();
+    expect(statuses).toEqual([
+      {
+        ErrorCode: 'InternalError',
+        ErrorMessage:
+          "The connector failed to take in this message (Cannot read properties of undefined (reading 'length'))",
+        id: 'to-buggy',
+        status: 'fail',
+      },
+    ]);
+  });
+
+  it('refuses a stream beyond MaxDeliveryStreams with TooManyDeliveryStreams while every stream served holds records', async () => {
+    // Prepare: calls never end, so every stream keeps its record.
+    const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 3 });
+    sender.hold();
+    await publish('a', 'a', arn('s1'));
+    await publish('b', 'b', arn('s2'));
+
+    // Act
+    await publish('c', 'c', arn('s3'));
+
+    // Assess
+    expect(statuses).toEqual([
+      {
+        ErrorCode: 'TooManyDeliveryStreams',
+        ErrorMessage:
+          'Record rejected for s3: The connector already serves 3 delivery streams, each with records queued (MaxDeliveryStreams)',
+        id: 'c',
+        status: 'fail',
+      },
+    ]);
+  });
+
+  it('gives the place of an idle stream to a new one, and counts what the idle one did', async () => {
+    // Prepare
+    const { connector, statuses, released, publish } = setup({ MaxDeliveryStreams: 2 });
+    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await waitFor(() => statuses.length === 1);
+
+    // Act
+    await publish('b', 'b', arn('s2'));
+    await waitFor(() => statuses.length === 2);
+
+    // Assess
+    expect(statuses.map((status) => [status.id, status.status])).toEqual([
+      ['a', 'success'],
+      ['b', 'success'],
+    ]);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main'), arn('s2')]);
+    expect(connector.stats()).toMatchObject({ received: 2, delivered: 2 });
+    expect(released).toEqual([['main']]);
+  });
+
+  it('releases an idle override stream after ten seconds, and keeps the default stream', async () => {
+    // Prepare
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    const { connector, statuses, released, publish } = setup();
+    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await settle();
+    expect(statuses).toHaveLength(1);
+
+    // Act
+    jest.advanceTimersByTime(9000);
+    const servedBefore = connector.stats().streams.length;
+    jest.advanceTimersByTime(6000);
+
+    // Assess
+    expect(servedBefore).toBe(2);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main')]);
+    expect(released).toEqual([['main']]);
+  });
+
+  it('answers each of 3,000 messages to distinct unknown streams exactly once and serves at most MaxDeliveryStreams', async () => {
+    // Prepare: the service does not know these streams.
+    const { connector, sender, statuses, publish } = setup({ MaxDeliveryStreams: 16 });
+    sender.respond = () => permanent('ResourceNotFoundException', 'Firehose not found');
+    let mostServed = 0;
+
+    // Act
+    for (let index = 0; index < 3000; index++) {
+      await publish('x', `m${index}`, arn(`unknown-${index}`));
+      mostServed = Math.max(mostServed, connector.stats().streams.length);
+    }
+    await waitFor(() => statuses.length === 3000);
+
+    // Assess
+    const answered = new Map<string, number>();
+    for (const status of statuses) answered.set(status.id, (answered.get(status.id) ?? 0) + 1);
+    const notOnce = [...answered].filter(([, count]) => count !== 1);
+    expect(notOnce).toEqual([]);
+    expect(answered.size).toBe(3000);
+    expect(mostServed).toBeLessThanOrEqual(16);
+  });
+
+  it('keeps at most 16 calls in flight across all streams, and sends the rest as calls end', async () => {
+    // Prepare: eight streams, each warmed up to four calls in flight by three calls that went through, then three
+    // records each, sent one call per record (PublishInterval 0) while calls are held.
+    const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 9 });
+    for (let stream = 0; stream < 8; stream++) {
+      for (let record = 0; record < 3; record++) {
+        await publish('x', `s${stream}-warm${record}`, arn(`s${stream}`));
+        await settle();
+      }
+    }
+    const release = sender.hold();
+    const callsBefore = sender.calls.length;
+    for (let stream = 0; stream < 8; stream++) {
+      for (let record = 0; record < 3; record++) {
+        await publish('x', `s${stream}-r${record}`, arn(`s${stream}`));
+        await settle();
+      }
+    }
+    const callsWhileHeld = sender.calls.length - callsBefore;
+
+    // Act
+    release();
+    await waitFor(() => statuses.length === 48);
+
+    // Assess
+    expect(callsWhileHeld).toBe(16);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(48);
+  });
+});

@@ -71,6 +71,11 @@ export interface ConnectorComponentProps {
    * @default - no deployment; install it with the console, the CLI or greengrass-cli
    */
   readonly deployment?: ConnectorDeploymentOptions;
+  /**
+   * Statuses also go to AWS IoT Core: the recipe allows PublishToIoTCore and defaults StatusToIoTCore to true.
+   * @default false
+   */
+  readonly statusToIoTCore?: boolean;
 }
 
 /**
@@ -108,6 +113,7 @@ export class ConnectorComponent extends Construct {
         componentVersion,
         defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
         artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
+        statusToIoTCore: props.statusToIoTCore,
       });
     this.version = props.versions.resolve(
       buildFingerprint(this.versionedContent(recipeOf('0.0.0'), props.deliveryStream)),

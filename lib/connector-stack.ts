@@ -24,6 +24,7 @@ import {
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
+import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
 
 export interface ConnectorStackProps extends StackProps {
   /** The validated app context (see `parseContext`). */
@@ -46,6 +47,7 @@ export class ConnectorStack extends Stack {
   readonly component: ConnectorComponent;
   readonly tokenExchangeRole: iam.IRole;
   readonly roleAlias?: iot.CfnRoleAlias;
+  readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
@@ -113,7 +115,14 @@ export class ConnectorStack extends Stack {
               : undefined,
           }
         : undefined,
+      statusToIoTCore: settings.statusToIoTCore,
     });
+    if (settings.statusToIoTCore) {
+      this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
+        thingGroupArn: settings.targetArn?.includes(':thinggroup/') ? settings.targetArn : undefined,
+      });
+      this.component.deployment?.node.addDependency(this.statusToIoTCorePolicy);
+    }
     // In an account without the token exchange role, attaching the artifact policy fails: before the buckets, which
     // are kept on a rollback, exist. (With createTokenExchangeRole the role comes first anyway.)
     for (const bucket of this.pipeline.createdBuckets)
@@ -178,6 +187,14 @@ export class ConnectorStack extends Stack {
       new CfnOutput(this, 'TokenExchangeRoleAliasName', {
         value: settings.tokenExchangeRoleAlias,
         description: 'Set the nucleus iotRoleAlias to this, and allow iot:AssumeRoleWithCertificate on it',
+      });
+    }
+    if (this.statusToIoTCorePolicy) {
+      new CfnOutput(this, 'StatusToIoTCorePolicyName', {
+        value: this.statusToIoTCorePolicy.policyName,
+        description: this.statusToIoTCorePolicy.attachment
+          ? 'AWS IoT policy allowing the statuses, attached to the target thing group'
+          : 'AWS IoT policy allowing the statuses: attach it to the core devices (aws iot attach-policy --target <certificate or thing group ARN>)',
       });
     }
     if (this.component.deployment) {

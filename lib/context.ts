@@ -17,6 +17,7 @@ import {
 import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, OutputPrefixKind, outputPrefixProblem } from './output-prefix';
+import { COMPONENT_INPUT_SOURCE } from './recipe';
 import {
   ContextField,
   ContextLookup,
@@ -187,6 +188,11 @@ export const CONTEXT_FIELDS = {
     test: (value) => /^(tcp|ssl):\/\/[^/\s]+:\d+$/.test(value),
     allowed: BRIDGE_BROKER_URI_ALLOWED,
   }),
+  /**
+   * Statuses also go to AWS IoT Core over IPC: the recipe allows PublishToIoTCore and sets StatusToIoTCore, and the
+   * stack creates the AWS IoT policy the core devices need (attached to a thing group target). @default false
+   */
+  statusToIoTCore: field.boolean(false),
 } satisfies Record<string, ContextField<unknown>>;
 
 /** Everything the app reads from context, validated and with defaults applied. */
@@ -234,7 +240,13 @@ function readConnectorParameters(reader: ContextReader): Partial<Record<Paramete
       'not settable here: it is always the delivery stream this stack creates (list other streams in extraDeliveryStreamArns)',
     );
   }
-  for (const name of DEPLOYMENT_PARAMETER_NAMES) {
+  if (reader.lookup('StatusToIoTCore') !== undefined) {
+    reader.reject(
+      'StatusToIoTCore',
+      'not settable here: use -c statusToIoTCore=true, which also grants PublishToIoTCore in the recipe and creates the AWS IoT policy',
+    );
+  }
+  for (const name of DEPLOYMENT_PARAMETER_NAMES.filter((name) => name !== 'StatusToIoTCore')) {
     const raw = reader.lookup(name);
     if (raw === undefined) continue;
     const check = checkParameterValue(name, raw);
@@ -284,6 +296,20 @@ function checkCombinations(
   }
   if (context.statusBridge && context.targetArn === undefined) {
     reader.reject('statusBridge', 'true only together with -c targetArn=<thing or thing group ARN>');
+  }
+  if (context.statusBridge && context.statusToIoTCore) {
+    reader.reject(
+      'statusBridge',
+      'not together with statusToIoTCore: both send the statuses to AWS IoT Core',
+    );
+  } else if (
+    context.statusBridge &&
+    (context.connectorParameters.InputSource ?? COMPONENT_INPUT_SOURCE) === 'ipc'
+  ) {
+    reader.reject(
+      'statusBridge',
+      'only with -c InputSource=mqtt or both: the bridge relays statuses from the MQTT broker, and the component takes input over IPC by default (for statuses to AWS IoT Core without a broker, use -c statusToIoTCore=true)',
+    );
   }
   if (reader.lookup('tokenExchangeRoleAlias') !== undefined && !context.createTokenExchangeRole) {
     reader.reject('tokenExchangeRoleAlias', 'only together with -c createTokenExchangeRole=true');

@@ -79,6 +79,7 @@ export function writeLocalComponent(options: LocalComponentOptions): LocalCompon
     componentVersion,
     defaultDeliveryStreamArn: options.deliveryStreamArn,
     artifactUri: localArtifactUri(componentName, componentVersion),
+    statusToIoTCore: options.parameters?.StatusToIoTCore === 'true',
   });
   mkdirSync(recipeDir, { recursive: true });
   writeFileSync(recipeFile, JSON.stringify(recipe, null, 2) + '\n');
@@ -111,9 +112,12 @@ interface CliCommandProps {
   readonly configuration: Partial<Record<ParameterName, string>>;
 }
 
-/** `--systemLimits` applies MemorySize as the memory limit, as the cloud deployment's runWith does. */
+/**
+ * `--systemLimits` applies MemorySize as the memory limit, as the cloud deployment's runWith does; `RESET` gives the
+ * device this recipe's IPC permissions even when it had an earlier version's.
+ */
 function greengrassCliCommand(props: CliCommandProps): string {
-  const updateConfig = { [props.componentName]: { MERGE: props.configuration } };
+  const updateConfig = { [props.componentName]: { RESET: ['/accessControl'], MERGE: props.configuration } };
   const systemLimits = { [props.componentName]: { memory: Number(props.configuration.MemorySize) } };
   return [
     `sudo ${props.greengrassRoot}/bin/greengrass-cli deployment create`,

@@ -12,6 +12,7 @@ import {
   MIN_OLD_SPACE_MIB,
   OLD_SPACE_HEADROOM_MIB,
   defaultParameterValues,
+  InputSource,
   PARAMETER_NAMES,
   ParameterDefinition,
   ParameterName,
@@ -19,6 +20,7 @@ import {
   SHUTDOWN_EXIT_SECONDS,
   WORK_DIR_ENV,
 } from '../runtime/parameters';
+import { AccessControl, buildAccessControl } from './access-control';
 import { BASE_COMPONENT_NAME } from './names';
 
 /** Default component name (of the default stack); `aws.greengrass.*` names are reserved for AWS. */
@@ -75,8 +77,16 @@ export interface RecipeManifest {
   readonly Artifacts: readonly RecipeArtifact[];
 }
 
-/** Configuration keys and their defaults: the connector parameters as strings, and room for other sections. */
-export type DefaultConfiguration = Readonly<Record<string, string | object>>;
+/**
+ * The component's `InputSource` default: under the nucleus, local publish/subscribe over IPC, no broker needed. The
+ * runtime's own default stays `mqtt`, for `npm start` and hosts without Greengrass.
+ */
+export const COMPONENT_INPUT_SOURCE: InputSource = 'ipc';
+
+/** Configuration keys and their defaults: the connector parameters as strings, and the IPC permissions. */
+export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
+  readonly accessControl: AccessControl;
+};
 
 export interface ComponentRecipe {
   readonly RecipeFormatVersion: '2020-01-25';
@@ -108,6 +118,11 @@ export interface RecipeProps {
   readonly artifactUri: string;
   /** @default 'community' */
   readonly publisher?: string;
+  /**
+   * Default `StatusToIoTCore` to true and allow `PublishToIoTCore` on the status topic.
+   * @default false
+   */
+  readonly statusToIoTCore?: boolean;
 }
 
 /** Builds the recipe. Pure: no constructs, no I/O; CDK tokens pass through untouched. */
@@ -118,12 +133,12 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
     ComponentVersion: props.componentVersion,
     ComponentType: 'aws.greengrass.generic',
     ComponentDescription:
-      'Forwards MQTT messages (kinesisfirehose/message, kinesisfirehose/message/binary/#) to Amazon Data Firehose ' +
-      'with PutRecordBatch and publishes per-record statuses on kinesisfirehose/message/status. Linux core ' +
-      `devices; needs Node.js ${MINIMUM_NODE_MAJOR}+ and an MQTT broker on the device.`,
+      'Forwards messages on kinesisfirehose/message and kinesisfirehose/message/binary/# (Greengrass local ' +
+      'publish/subscribe, or an MQTT broker) to Amazon Data Firehose with PutRecordBatch and publishes per-record ' +
+      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${MINIMUM_NODE_MAJOR}+.`,
     ComponentPublisher: props.publisher ?? 'community',
     ComponentConfiguration: {
-      DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn),
+      DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn, props),
     },
     ComponentDependencies: {
       [TOKEN_EXCHANGE_SERVICE]: {
@@ -161,9 +176,21 @@ function linuxManifest(props: RecipeProps): RecipeManifest {
   };
 }
 
-/** The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`. */
-export function defaultConfiguration(defaultDeliveryStreamArn: string): DefaultConfiguration {
-  return { ...defaultParameterValues(), DefaultDeliveryStreamArn: defaultDeliveryStreamArn };
+/**
+ * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`, input over IPC
+ * (`COMPONENT_INPUT_SOURCE`), and the IPC permissions that takes.
+ */
+export function defaultConfiguration(
+  defaultDeliveryStreamArn: string,
+  options: Pick<RecipeProps, 'componentName' | 'statusToIoTCore'>,
+): DefaultConfiguration {
+  return {
+    ...defaultParameterValues(),
+    InputSource: COMPONENT_INPUT_SOURCE,
+    StatusToIoTCore: String(options.statusToIoTCore ?? false),
+    DefaultDeliveryStreamArn: defaultDeliveryStreamArn,
+    accessControl: buildAccessControl(options),
+  };
 }
 
 /**

@@ -35,9 +35,10 @@ export function helpText(): string {
   });
   return `Usage: firehose-connector [--config FILE] [--local]
 
-Forwards MQTT messages to Amazon Kinesis Data Firehose, as the AWS IoT Greengrass Kinesis Firehose connector
+Forwards messages to Amazon Kinesis Data Firehose, as the AWS IoT Greengrass Kinesis Firehose connector
 (versions 2-4) did: JSON on ${Topics.json}, raw bytes on ${Topics.binary},
-per-record statuses on ${Topics.status}.
+per-record statuses on ${Topics.status}. Input comes from an MQTT broker or, under the Greengrass
+nucleus, from local publish/subscribe over IPC (InputSource).
 
 Options:
   -c, --config FILE  JSON file of parameters ({"DefaultDeliveryStreamArn": "...", "PublishInterval": "10", ...}).

@@ -1,9 +1,11 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
+import { checkIpcEnvironment, IpcEndpoint } from './ipc/environment';
 import {
   checkParameterValue,
   describeValidValues,
+  InputSource,
   LogLevel,
   MIN_QUEUE_BYTE_BUDGET,
   PARAMETER_NAMES,
@@ -45,6 +47,10 @@ export interface ConnectorConfig {
   readonly memorySizeTooSmall: boolean;
   readonly publishIntervalSeconds: number;
   readonly recordSeparator: Buffer;
+  readonly inputSource: InputSource;
+  readonly statusToIoTCore: boolean;
+  /** The nucleus's IPC socket and token, when the process was started by the nucleus. */
+  readonly ipc?: IpcEndpoint;
   readonly mqtt: MqttConfig;
   readonly queue: QueueConfig;
   readonly recordMaxAttempts: number;
@@ -115,6 +121,9 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     keyFile: text('MqttKeyFile'),
   };
   checkTlsFiles(mqtt, problems);
+  const inputSource = text('InputSource') as InputSource;
+  const statusToIoTCore = text('StatusToIoTCore') === 'true';
+  const ipc = checkIpcEnvironment(inputSource, statusToIoTCore, sources.env ?? {}, problems);
 
   if (problems.length > 0 || !defaultDeliveryStream) throw new ProblemsError(CONFIG_ERROR_HEADING, problems);
   return {
@@ -126,6 +135,9 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: separatorBytes(text('RecordSeparator') as RecordSeparator),
+    inputSource,
+    statusToIoTCore,
+    ipc,
     mqtt,
     queue: {
       store: text('QueueStore') as QueueStore,

@@ -15,6 +15,25 @@ export const Topics = {
   status: 'kinesisfirehose/message/status',
 } as const;
 
+/**
+ * The connector's use of Greengrass IPC, one definition for the runtime's client (`runtime/ipc/`) and the recipe's
+ * `accessControl` (`lib/access-control.ts`), which grants exactly this: the IPC services and operations, the topic
+ * filters it subscribes to (the MQTT ones, `#` included, so a binary id may have several levels; the nucleus accepts
+ * MQTT wildcards in SubscribeToTopic from v2.6.0), and the topic it publishes statuses on.
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/ipc-publish-subscribe.html
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/ipc-iot-core-mqtt.html
+ */
+export const Ipc = {
+  services: { pubsub: 'aws.greengrass.ipc.pubsub', mqttproxy: 'aws.greengrass.ipc.mqttproxy' },
+  operations: {
+    subscribeToTopic: 'aws.greengrass#SubscribeToTopic',
+    publishToTopic: 'aws.greengrass#PublishToTopic',
+    publishToIoTCore: 'aws.greengrass#PublishToIoTCore',
+  },
+  inputTopics: [Topics.json, Topics.binary],
+  statusTopic: Topics.status,
+} as const;
+
 /** Environment variable through which the component's recipe tells the runtime its Greengrass work folder. */
 export const WORK_DIR_ENV = 'FIREHOSE_CONNECTOR_WORK_DIR';
 
@@ -202,6 +221,20 @@ export const PARAMETERS = {
     description:
       'Appended to every record, as the AWS IoT rule action offers: none (default), \\n, \\r\\n, "," or \\t. Escaped or literal characters are accepted.',
   },
+  InputSource: {
+    kind: 'choice',
+    default: 'mqtt',
+    choices: ['mqtt', 'ipc', 'both'],
+    description:
+      'Where input messages come from. mqtt: the broker at MqttBrokerUrl (persistent session: the broker keeps messages while the connector restarts). ipc: Greengrass local publish/subscribe, no broker needed (the component recipe defaults to it; messages published while the connector is not subscribed are lost). both: the two together. ipc and both need the process to be started by the Greengrass nucleus.',
+  },
+  StatusToIoTCore: {
+    kind: 'choice',
+    default: 'false',
+    choices: ['false', 'true'],
+    description:
+      "true: also publish statuses to AWS IoT Core (Greengrass IPC PublishToIoTCore, QoS 1) on kinesisfirehose/message/status, as the v1 connector's subscription did. Needs the nucleus, the recipe's mqttproxy access control, and iot:Publish on that topic in the core device's AWS IoT policy.",
+  },
   MqttBrokerUrl: {
     kind: 'string',
     default: 'mqtt://127.0.0.1:1883',
@@ -340,6 +373,8 @@ export type QueueStore = Choice<'QueueStore'>;
 export type QueueDiskSync = Choice<'QueueDiskSync'>;
 export type QueueFullPolicy = Choice<'QueueFullPolicy'>;
 export type LogLevel = Choice<'LogLevel'>;
+/** Where input messages come from: an MQTT broker, Greengrass local publish/subscribe (IPC), or both. */
+export type InputSource = Choice<'InputSource'>;
 /** A record separator as configured: escaped (`\\n`), never the literal character. */
 export type RecordSeparator = Choice<'RecordSeparator'>;
 

@@ -6,9 +6,10 @@ import { DiskRecordStore, storedStreamArns } from './disk-record-store';
 import { FirehoseSender } from './firehose-sender';
 import { describeError, Logger } from './logger';
 import { Topics } from './messages';
-import { describeBroker, MqttTransport } from './mqtt-transport';
 import { ProblemsError } from './parameters';
 import { StatusPublisher } from './status-publisher';
+import type { Transport } from './transport';
+import { describeSources, openTransports } from './transports';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
 const STATUS_FLUSH_TIMEOUT_MS = 2000;
@@ -33,8 +34,8 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     credentials: options.credentials,
   });
   // The transport needs the connector's message handler, and the connector publishes through the transport.
-  const mqttLink: { transport?: MqttTransport } = {};
-  const statuses = new StatusPublisher((payload) => mqttLink.transport!.publishStatus(payload), logger);
+  const transportLink: { transport?: Transport } = {};
+  const statuses = new StatusPublisher((payload) => transportLink.transport!.publishStatus(payload), logger);
   const { queue } = config;
   const onDisk = queue.store === 'disk';
   const queueLock = onDisk ? lockQueue(queue.directory, logger) : undefined;
@@ -64,7 +65,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     queueStore: queue.store,
     queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
-    broker: describeBroker(config.mqtt.brokerUrl),
+    ...describeSources(config),
   });
   if (config.memorySizeTooSmall) {
     logger.warn(
@@ -73,12 +74,12 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
         `${MIN_QUEUE_BYTE_BUDGET / 1024 / 1024} MiB, and the process may use more memory than MemorySize.`,
     );
   }
-  const transport = MqttTransport.open(
-    config.mqtt,
+  const transport = openTransports(
+    config,
     (topic, payload, messageBytes) => connector.handleMessage(topic, payload, messageBytes),
     logger,
   );
-  mqttLink.transport = transport;
+  transportLink.transport = transport;
   await transport.ready();
   connector.start();
   logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });

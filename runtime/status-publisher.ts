@@ -37,10 +37,12 @@ export class StatusPublisher {
     this.pending = [];
     for (let start = 0; start < entries.length; start += MAX_ENTRIES_PER_MESSAGE) {
       const chunk = entries.slice(start, start + MAX_ENTRIES_PER_MESSAGE);
+      // Only the count is kept for the log: a publish waiting for its acknowledgement must not hold its entries.
+      const entryCount = chunk.length;
       const publishing = this.publish(statusPayload(chunk))
         .catch((error: unknown) => {
           this.logger.warn('Could not publish a status message', {
-            entries: chunk.length,
+            entries: entryCount,
             ...describeError(error),
           });
         })

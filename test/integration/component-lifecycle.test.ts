@@ -6,6 +6,7 @@ import { buildRecipe, ComponentRecipe } from '../../lib/recipe';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { CONNECTOR_BUNDLE, LogLine } from '../helpers/connector-process';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
+import { StandInNucleus } from '../helpers/ipc-nucleus';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { waitFor } from '../helpers/wait';
 
@@ -57,7 +58,11 @@ interface InstalledComponent {
   script(step: 'Run' | 'Shutdown'): string;
 }
 
-function install(configuration: Record<string, string>): InstalledComponent {
+/** `nucleusEnv`: what the nucleus adds to the environment of its components' processes (its IPC socket and token). */
+function install(
+  configuration: Record<string, string>,
+  nucleusEnv: NodeJS.ProcessEnv = {},
+): InstalledComponent {
   const root = mkdtempSync(join(tmpdir(), 'greengrass-'));
   const artifactsPath = join(root, 'packages', 'artifacts', COMPONENT, '1.0.0');
   const workDir = join(root, 'work', COMPONENT);
@@ -83,9 +88,12 @@ function install(configuration: Record<string, string>): InstalledComponent {
       .replace(/\{artifacts:path\}/g, artifactsPath)
       .replace(/\{work:path\}/g, workDir);
   const lifecycle = recipe.Manifests[0].Lifecycle;
-  const env = Object.fromEntries(
-    Object.entries(lifecycle.Setenv).map(([name, value]) => [name, interpolate(value)]),
-  );
+  const env = {
+    ...nucleusEnv,
+    ...Object.fromEntries(
+      Object.entries(lifecycle.Setenv).map(([name, value]) => [name, interpolate(value)]),
+    ),
+  };
   return { recipe, workDir, artifactsPath, env, script: (step) => interpolate(lifecycle[step].Script) };
 }
 
@@ -151,6 +159,8 @@ async function startConnector(
   configuration: Record<string, string> = {},
 ): Promise<{ component: InstalledComponent; run: Step }> {
   const component = install({
+    // These steps are checked on the broker path; the last test runs the recipe's default input, IPC.
+    InputSource: 'mqtt',
     MqttBrokerUrl: broker.url,
     MqttClientId: `component-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
     PublishInterval: '600',
@@ -266,5 +276,39 @@ describe('the component lifecycle', () => {
     expect(code).toBe(0);
     expect(shutdown.stderr).toBe('The connector is still running after 6 s; the nucleus stops it now.\n');
     expect(stubborn.exitCode === null && stubborn.signalCode === null).toBe(true);
+  });
+
+  test("with the recipe's defaults the connector takes input over IPC, allowed by the recipe's accessControl", async () => {
+    // Prepare: a nucleus whose only IPC permissions for the component are those of its recipe.
+    const recipe = install({}).recipe;
+    const nucleus = await StandInNucleus.start({
+      [COMPONENT]: {
+        authToken: 'svcuid',
+        accessControl: recipe.ComponentConfiguration.DefaultConfiguration.accessControl,
+      },
+    });
+    try {
+      const component = install({ PublishInterval: '0' }, nucleus.environmentFor(COMPONENT));
+      const run = Step.start(component, 'Run');
+      await run.waitForLog((line) => line.message === 'Ready', 'the Ready log line');
+
+      // Act
+      nucleus.publish('kinesisfirehose/message', { json: { request: { data: 'over IPC' }, id: 'ipc-1' } });
+      const [record] = await endpoint.waitForRecords('main', 1, 10_000);
+      await waitFor(
+        () => nucleus.messagesOn('kinesisfirehose/message/status').length === 1,
+        10_000,
+        'a status',
+      );
+
+      // Assess
+      expect(record.data.toString()).toBe('over IPC');
+      expect(JSON.parse(nucleus.messagesOn('kinesisfirehose/message/status')[0].payload.toString())).toEqual({
+        response: [{ firehose_record_id: record.recordId, id: 'ipc-1', status: 'success' }],
+      });
+      await stopLikeTheNucleus(run);
+    } finally {
+      await nucleus.dispose();
+    }
   });
 });

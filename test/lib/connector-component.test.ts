@@ -1,6 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildAccessControl } from '../../lib/access-control';
+import { DEFAULT_COMPONENT_NAME } from '../../lib/recipe';
 import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/parameters';
 import { joinText, logicalId, OTHER_STREAM_ARN, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
 
@@ -134,7 +136,7 @@ describe('device permissions', () => {
 });
 
 describe('component version', () => {
-  test('has a recipe whose DefaultConfiguration is the shared defaults plus the deployed stream ARN', () => {
+  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input plus the deployed stream ARN', () => {
     // Act
     const synthesized = synth();
 
@@ -142,7 +144,10 @@ describe('component version', () => {
     const recipe = recipeOf(synthesized.template);
     expect(recipe.ComponentConfiguration.DefaultConfiguration).toEqual({
       ...defaultParameterValues(),
+      InputSource: 'ipc',
+      StatusToIoTCore: 'false',
       DefaultDeliveryStreamArn: streamArnMarker(synthesized),
+      accessControl: buildAccessControl({ componentName: DEFAULT_COMPONENT_NAME }),
     });
   });
 
@@ -305,7 +310,7 @@ describe('deployment', () => {
 
   test('adds the MQTT bridge relaying the status topic to AWS IoT Core when statusBridge is true', () => {
     // Act
-    const { template } = synth({ targetArn: THING_GROUP_ARN, statusBridge: 'true' });
+    const { template } = synth({ targetArn: THING_GROUP_ARN, statusBridge: 'true', InputSource: 'mqtt' });
 
     // Assess
     const deployment = Object.values(template.findResources('AWS::GreengrassV2::Deployment'))[0];

@@ -43,6 +43,7 @@ describe('parseContext', () => {
       statusBridge: false,
       statusBridgeVersion: '2.3.2',
       statusBridgeBrokerUri: 'tcp://127.0.0.1:1883',
+      statusToIoTCore: false,
       connectorParameters: {},
     });
   });
@@ -174,6 +175,7 @@ describe('parseContext', () => {
     const settings = parse({
       targetArn: THING_GROUP_ARN,
       statusBridge: 'true',
+      InputSource: 'mqtt',
       MqttBrokerUrl: 'mqtts://localhost:8883',
     });
 
@@ -296,6 +298,40 @@ describe('parseContext', () => {
       parse({ targetArn: THING_GROUP_ARN, statusBridge: true, MqttBrokerUrl: 'ws://127.0.0.1:8080' }),
     ).toThrow(
       '  - statusBridgeBrokerUri: received nothing; allowed: tcp://HOST:PORT or ssl://HOST:PORT (the MQTT bridge cannot use WebSockets); required because MqttBrokerUrl "ws://127.0.0.1:8080" is not mqtt:// or mqtts://',
+    );
+  });
+
+  test('rejects the StatusToIoTCore parameter, pointing to the statusToIoTCore switch', () => {
+    // Act & Assess
+    expect(() => parse({ targetArn: THING_GROUP_ARN, StatusToIoTCore: 'true' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - StatusToIoTCore: received "true"; allowed: not settable here: use -c statusToIoTCore=true, which also grants PublishToIoTCore in the recipe and creates the AWS IoT policy',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects the status bridge while input comes over IPC, the component default', () => {
+    // Act & Assess
+    expect(() => parse({ targetArn: THING_GROUP_ARN, statusBridge: 'true' })).toThrow(
+      '  - statusBridge: received "true"; allowed: only with -c InputSource=mqtt or both: the bridge relays statuses from the MQTT broker, and the component takes input over IPC by default (for statuses to AWS IoT Core without a broker, use -c statusToIoTCore=true)',
+    );
+    expect(
+      parse({ targetArn: THING_GROUP_ARN, statusBridge: 'true', InputSource: 'both' }).statusBridge,
+    ).toBe(true);
+  });
+
+  test('rejects the status bridge together with statusToIoTCore', () => {
+    // Act & Assess
+    expect(() =>
+      parse({
+        targetArn: THING_GROUP_ARN,
+        statusBridge: 'true',
+        InputSource: 'mqtt',
+        statusToIoTCore: 'true',
+      }),
+    ).toThrow(
+      '  - statusBridge: received "true"; allowed: not together with statusToIoTCore: both send the statuses to AWS IoT Core',
     );
   });
 

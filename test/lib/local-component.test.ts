@@ -59,6 +59,23 @@ describe('writeLocalComponent', () => {
     expect(recipe.Manifests[0].Artifacts[0].Digest).toBeUndefined();
   });
 
+  test('grants PublishToIoTCore in the recipe when the parameters turn StatusToIoTCore on', () => {
+    // Act
+    const component = writeLocalComponent({
+      deliveryStreamArn: STREAM_ARN,
+      outDir: outDir(),
+      artifactPath: STUB_ARTIFACT,
+      parameters: { StatusToIoTCore: 'true' },
+    });
+
+    // Assess
+    const recipe = JSON.parse(readFileSync(component.recipeFile, 'utf8'));
+    expect(Object.keys(recipe.ComponentConfiguration.DefaultConfiguration.accessControl)).toEqual([
+      'aws.greengrass.ipc.pubsub',
+      'aws.greengrass.ipc.mqttproxy',
+    ]);
+  });
+
   test('bundles the entry point when no prebuilt artifact is given', () => {
     // Prepare
     const dir = outDir();
@@ -95,7 +112,7 @@ describe('writeLocalComponent', () => {
         `  --recipeDir '${dir}/recipes'`,
         `  --artifactDir '${dir}/artifacts'`,
         `  --merge '${NAME}=1.0.0'`,
-        `  --update-config '{"${NAME}":{"MERGE":{"PublishInterval":"5","MemorySize":"131072","DefaultDeliveryStreamArn":"${STREAM_ARN}"}}}'`,
+        `  --update-config '{"${NAME}":{"RESET":["/accessControl"],"MERGE":{"PublishInterval":"5","MemorySize":"131072","DefaultDeliveryStreamArn":"${STREAM_ARN}"}}}'`,
         `  --systemLimits '{"${NAME}":{"memory":131072}}'`,
       ].join(' \\\n'),
     );

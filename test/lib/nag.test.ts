@@ -49,8 +49,10 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     extraDeliveryStreamArns: OTHER_STREAM_ARN,
     targetArn: THING_GROUP_ARN,
     statusBridge: 'true',
+    InputSource: 'mqtt',
     MemorySize: '131072',
   },
+  'statuses to AWS IoT Core on a thing group': { targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' },
   'an existing bucket': { bucketName: 'my-existing-data' },
   'no access logs and no error logs': { serverAccessLogs: 'false', errorLogging: 'false' },
   'data kept unless DestroyData at deletion, and no status bridge': {

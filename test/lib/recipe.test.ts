@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildAccessControl } from '../../lib/access-control';
 import {
   artifactFileNameOf,
   buildRecipe,
@@ -46,13 +47,19 @@ describe('buildRecipe', () => {
     });
   });
 
-  test('sets DefaultConfiguration to the shared parameter defaults plus the stream ARN, all strings', () => {
+  test('sets DefaultConfiguration to the shared parameter defaults with IPC input and the stream ARN, all strings', () => {
     // Act
-    const configuration = recipe().ComponentConfiguration.DefaultConfiguration;
+    const { accessControl, ...parameters } = recipe().ComponentConfiguration.DefaultConfiguration;
 
     // Assess
-    expect(configuration).toEqual({ ...defaultParameterValues(), DefaultDeliveryStreamArn: STREAM_ARN });
-    expect(Object.entries(configuration).filter(([, value]) => typeof value !== 'string')).toEqual([]);
+    expect(parameters).toEqual({
+      ...defaultParameterValues(),
+      InputSource: 'ipc',
+      StatusToIoTCore: 'false',
+      DefaultDeliveryStreamArn: STREAM_ARN,
+    });
+    expect(Object.entries(parameters).filter(([, value]) => typeof value !== 'string')).toEqual([]);
+    expect(accessControl).toEqual(buildAccessControl({ componentName: 'community.example.Connector' }));
   });
 
   test('depends hard on any 2.x token exchange service', () => {
@@ -135,12 +142,24 @@ describe('buildRecipe', () => {
     });
   });
 
-  test('declares no IPC access control', () => {
+  test('grants local publish/subscribe only, unless statuses go to AWS IoT Core', () => {
     // Act
-    const result = recipe();
+    const plain = recipe().ComponentConfiguration.DefaultConfiguration;
+    const withIoTCore = buildRecipe({
+      componentName: 'community.example.Connector',
+      componentVersion: '1.2.3',
+      defaultDeliveryStreamArn: STREAM_ARN,
+      artifactUri: ARTIFACT_URI,
+      statusToIoTCore: true,
+    }).ComponentConfiguration.DefaultConfiguration;
 
     // Assess
-    expect(JSON.stringify(result)).not.toContain('accessControl');
+    expect(Object.keys(plain.accessControl)).toEqual(['aws.greengrass.ipc.pubsub']);
+    expect(Object.keys(withIoTCore.accessControl)).toEqual([
+      'aws.greengrass.ipc.pubsub',
+      'aws.greengrass.ipc.mqttproxy',
+    ]);
+    expect(withIoTCore.StatusToIoTCore).toBe('true');
   });
 
   test('keeps CDK tokens in place so the stack can serialise them', () => {

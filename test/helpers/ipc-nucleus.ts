@@ -1,0 +1,436 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FrameReader } from '../../runtime/ipc/frame-reader';
+import { encodeMessage, RpcMessage } from '../../runtime/ipc/protocol';
+import { AccessControl, IpcAuthorizer } from './ipc-access-control';
+import { waitFor } from './wait';
+
+/**
+ * A stand-in for the Greengrass nucleus's IPC server, for tests: event stream RPC on a Unix socket with the
+ * connect/ack handshake (component tokens), `SubscribeToTopic`, `PublishToTopic` (local publish/subscribe with MQTT
+ * wildcards) and `PublishToIoTCore` (recorded), each authorized from the components' `accessControl`.
+ *
+ * Its wire names and numbers are its own, taken from the nucleus's server side (aws-iot-device-sdk-java-v2
+ * event-stream-rpc-server, the nucleus's PubSubIPCEventStreamAgent and MqttProxyIPCAgent), and
+ * `ipc-nucleus.test.ts` drives it with the official client (aws-iot-device-sdk-v2) so it cannot drift from the real
+ * protocol. Only the byte framing (the AWS event stream codec) is shared with the runtime.
+ */
+
+const TYPE = { message: 0, error: 1, ping: 2, pingResponse: 3, connect: 4, connectAck: 5 } as const;
+const FLAG = { none: 0, connectionAccepted: 1, terminateStream: 2 } as const;
+const PUBSUB = 'aws.greengrass.ipc.pubsub';
+const MQTT_PROXY = 'aws.greengrass.ipc.mqttproxy';
+const OPERATION = {
+  subscribeToTopic: 'aws.greengrass#SubscribeToTopic',
+  publishToTopic: 'aws.greengrass#PublishToTopic',
+  publishToIoTCore: 'aws.greengrass#PublishToIoTCore',
+} as const;
+const JSON_HEADERS = { ':content-type': 'application/json' };
+
+export interface NucleusComponent {
+  /** The `SVCUID` the nucleus gives the component; it connects with it. */
+  readonly authToken: string;
+  /** The component's `accessControl` configuration, as in its recipe. @default - no IPC permissions */
+  readonly accessControl?: AccessControl;
+}
+
+/** A message on local publish/subscribe, from a component over IPC or from `publish()`. */
+export interface PublishedMessage {
+  readonly topic: string;
+  readonly from: string;
+  /** `binaryMessage` bytes, or the JSON text of a `jsonMessage`. */
+  readonly payload: Buffer;
+  readonly kind: 'binary' | 'json';
+}
+
+export interface IoTCorePublish {
+  readonly topicName: string;
+  readonly qos: string;
+  readonly payload: Buffer;
+  readonly from: string;
+}
+
+interface Subscription {
+  readonly session: Session;
+  readonly streamId: number;
+  readonly filter: string;
+  /** With a wildcard filter and no receiveMode the nucleus skips the subscriber's own messages. */
+  readonly fromOthersOnly: boolean;
+}
+
+interface Session {
+  readonly socket: Socket;
+  component?: string;
+  lastStreamId: number;
+  readonly openStreams: Set<number>;
+}
+
+type Outcome = { readonly response: object } | { readonly error: string; readonly message: string };
+
+export class StandInNucleus {
+  /** Every message published on local publish/subscribe, in order. */
+  readonly published: PublishedMessage[] = [];
+  /** Every accepted `PublishToIoTCore`, in order. */
+  readonly iotCore: IoTCorePublish[] = [];
+  private readonly sessions = new Set<Session>();
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly authorizer: IpcAuthorizer;
+  private server?: Server;
+
+  private constructor(
+    readonly socketPath: string,
+    private readonly components: Readonly<Record<string, NucleusComponent>>,
+    private readonly ownsDirectory: string,
+  ) {
+    this.authorizer = new IpcAuthorizer(
+      Object.fromEntries(
+        Object.entries(components).map(([name, component]) => [name, component.accessControl]),
+      ),
+    );
+  }
+
+  /** Listens on a new socket in a temporary folder. */
+  static async start(components: Readonly<Record<string, NucleusComponent>>): Promise<StandInNucleus> {
+    const directory = mkdtempSync(join(tmpdir(), 'nucleus-'));
+    const nucleus = new StandInNucleus(join(directory, 'ipc.socket'), components, directory);
+    await nucleus.listen();
+    return nucleus;
+  }
+
+  /** The environment the nucleus gives `component`'s processes. */
+  environmentFor(component: string): NodeJS.ProcessEnv {
+    return {
+      AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: this.socketPath,
+      SVCUID: this.components[component].authToken,
+    };
+  }
+
+  /** Publishes on local publish/subscribe as component `from` would (no authorization check). */
+  publish(topic: string, message: { json: unknown } | { binary: Buffer }, from = 'test.Publisher'): void {
+    this.deliver(
+      'json' in message
+        ? { topic, from, kind: 'json', payload: Buffer.from(JSON.stringify(message.json)) }
+        : { topic, from, kind: 'binary', payload: message.binary },
+      'json' in message ? { jsonMessage: { message: message.json } } : undefined,
+    );
+  }
+
+  messagesOn(topic: string): PublishedMessage[] {
+    return this.published.filter((message) => message.topic === topic);
+  }
+
+  /** Components with a subscription whose filter is exactly `filter`. */
+  subscribers(filter: string): string[] {
+    return [...this.subscriptions].filter((s) => s.filter === filter).map((s) => s.session.component ?? '');
+  }
+
+  async waitForSubscribers(filter: string, count: number, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      () => this.subscribers(filter).length >= count,
+      timeoutMs,
+      `${count} subscriber(s) to ${filter}`,
+    );
+  }
+
+  /** Ends every subscription stream from the server side (TerminateStream), as a closing operation handler does. */
+  endSubscriptions(): void {
+    for (const subscription of this.subscriptions) {
+      this.send(
+        subscription.session,
+        subscription.streamId,
+        TYPE.message,
+        FLAG.terminateStream,
+        {},
+        Buffer.alloc(0),
+      );
+      subscription.session.openStreams.delete(subscription.streamId);
+    }
+    this.subscriptions.clear();
+  }
+
+  /** Stops listening and drops every connection, as a nucleus shutting down. */
+  async stop(): Promise<void> {
+    for (const session of this.sessions) session.socket.destroy();
+    this.sessions.clear();
+    this.subscriptions.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Listens again on the same socket, as a restarted nucleus. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.listen();
+  }
+
+  /** Stops and removes the socket's folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.ownsDirectory, { recursive: true, force: true });
+  }
+
+  private listen(): Promise<void> {
+    rmSync(this.socketPath, { force: true });
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const session: Session = { socket, lastStreamId: 0, openStreams: new Set() };
+    this.sessions.add(session);
+    const reader = new FrameReader(16 * 1024 * 1024);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of reader.push(chunk)) this.receive(session, frame.message);
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.sessions.delete(session);
+      for (const subscription of this.subscriptions) {
+        if (subscription.session === session) this.subscriptions.delete(subscription);
+      }
+    });
+  }
+
+  private receive(session: Session, message: RpcMessage): void {
+    if (message.streamId === 0) return this.receiveConnectionMessage(session, message);
+    // aws-c-event-stream: nothing but Connect before the ConnectAck; stream ids only ever grow.
+    if (session.component === undefined) return void session.socket.destroy();
+    const { streamId } = message;
+    if (session.openStreams.has(streamId)) {
+      if (message.flags & FLAG.terminateStream) this.endStream(session, streamId);
+      return;
+    }
+    if (streamId <= session.lastStreamId) return;
+    session.lastStreamId = streamId;
+    if (message.flags & FLAG.terminateStream) return;
+    session.openStreams.add(streamId);
+    this.handleRequest(session, streamId, message);
+  }
+
+  private receiveConnectionMessage(session: Session, message: RpcMessage): void {
+    if (message.type === TYPE.ping) {
+      return this.send(session, 0, TYPE.pingResponse, FLAG.none, {}, message.payload);
+    }
+    if (message.type !== TYPE.connect || session.component !== undefined)
+      return void session.socket.destroy();
+    let token: unknown;
+    try {
+      token = (JSON.parse(message.payload.toString('utf8')) as { authToken?: unknown }).authToken;
+    } catch {
+      token = undefined;
+    }
+    const component = Object.entries(this.components).find(([, c]) => c.authToken === token)?.[0];
+    if (message.headers[':version'] !== '0.1.0' || component === undefined) {
+      this.send(session, 0, TYPE.connectAck, FLAG.none, {}, Buffer.alloc(0));
+      session.socket.end();
+      return;
+    }
+    session.component = component;
+    this.send(session, 0, TYPE.connectAck, FLAG.connectionAccepted, {}, Buffer.alloc(0));
+  }
+
+  private handleRequest(session: Session, streamId: number, message: RpcMessage): void {
+    const operation = message.headers.operation ?? '';
+    let request: Record<string, unknown>;
+    try {
+      request = JSON.parse(message.payload.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      // The server's answer to a request it cannot read.
+      this.send(
+        session,
+        streamId,
+        TYPE.error,
+        FLAG.terminateStream,
+        { ':content-type': 'text/plain' },
+        Buffer.from('InternalServerError'),
+      );
+      session.openStreams.delete(streamId);
+      return;
+    }
+    const component = session.component!;
+    let outcome: Outcome;
+    switch (operation) {
+      case OPERATION.subscribeToTopic:
+        outcome = this.subscribe(session, streamId, request);
+        break;
+      case OPERATION.publishToTopic:
+        outcome = this.publishToTopic(component, request);
+        break;
+      case OPERATION.publishToIoTCore:
+        outcome = this.publishToIoTCore(component, request);
+        break;
+      default: {
+        const body = { error: 'Unsupported Operation', message: `${operation} is an unsupported operation.` };
+        this.send(
+          session,
+          streamId,
+          TYPE.error,
+          FLAG.terminateStream,
+          JSON_HEADERS,
+          Buffer.from(JSON.stringify(body)),
+        );
+        session.openStreams.delete(streamId);
+        return;
+      }
+    }
+    if ('error' in outcome) {
+      const headers = { ...JSON_HEADERS, 'service-model-type': `aws.greengrass#${outcome.error}` };
+      this.send(
+        session,
+        streamId,
+        TYPE.error,
+        FLAG.terminateStream,
+        headers,
+        Buffer.from(JSON.stringify({ message: outcome.message })),
+      );
+      session.openStreams.delete(streamId);
+      return;
+    }
+    const streaming = operation === OPERATION.subscribeToTopic;
+    const headers = { ...JSON_HEADERS, 'service-model-type': `${operation}Response` };
+    this.send(
+      session,
+      streamId,
+      TYPE.message,
+      streaming ? FLAG.none : FLAG.terminateStream,
+      headers,
+      Buffer.from(JSON.stringify(outcome.response)),
+    );
+    if (!streaming) session.openStreams.delete(streamId);
+  }
+
+  private subscribe(session: Session, streamId: number, request: Record<string, unknown>): Outcome {
+    const topic = request.topic;
+    const refusal = this.authorize(PUBSUB, session.component!, OPERATION.subscribeToTopic, topic);
+    if (refusal) return refusal;
+    if (typeof topic !== 'string' || topic === '') {
+      return { error: 'InvalidArgumentsError', message: 'Subscribe topic must not be empty' };
+    }
+    const wildcard = topic.includes('#') || topic.includes('+');
+    this.subscriptions.add({
+      session,
+      streamId,
+      filter: topic,
+      fromOthersOnly:
+        request.receiveMode === 'RECEIVE_MESSAGES_FROM_OTHERS' ||
+        (request.receiveMode === undefined && wildcard),
+    });
+    return { response: {} };
+  }
+
+  private publishToTopic(component: string, request: Record<string, unknown>): Outcome {
+    const topic = request.topic;
+    const refusal = this.authorize(PUBSUB, component, OPERATION.publishToTopic, topic);
+    if (refusal) return refusal;
+    if (typeof topic !== 'string')
+      return { error: 'InvalidArgumentsError', message: 'Publish topic must not be null' };
+    if (/[+#*]/.test(topic)) {
+      return { error: 'InvalidArgumentsError', message: 'Publish topic must not contain a wildcard.' };
+    }
+    const publishMessage = request.publishMessage as
+      { jsonMessage?: { message?: unknown }; binaryMessage?: { message?: string } } | undefined;
+    if (publishMessage?.jsonMessage) {
+      const json = publishMessage.jsonMessage.message;
+      this.deliver(
+        { topic, from: component, kind: 'json', payload: Buffer.from(JSON.stringify(json)) },
+        { jsonMessage: { message: json } },
+      );
+    } else {
+      const binary = Buffer.from(publishMessage?.binaryMessage?.message ?? '', 'base64');
+      this.deliver({ topic, from: component, kind: 'binary', payload: binary });
+    }
+    return { response: {} };
+  }
+
+  private publishToIoTCore(component: string, request: Record<string, unknown>): Outcome {
+    const refusal = this.authorize(MQTT_PROXY, component, OPERATION.publishToIoTCore, request.topicName);
+    if (refusal) return refusal;
+    this.iotCore.push({
+      topicName: String(request.topicName),
+      qos: String(request.qos),
+      payload: Buffer.from(typeof request.payload === 'string' ? request.payload : '', 'base64'),
+      from: component,
+    });
+    return { response: {} };
+  }
+
+  /** The nucleus's UnauthorizedError text, or undefined when allowed. */
+  private authorize(
+    service: string,
+    component: string,
+    operation: string,
+    resource: unknown,
+  ): Outcome | undefined {
+    if (
+      typeof resource === 'string' &&
+      this.authorizer.isAuthorized(service, component, operation, resource)
+    ) {
+      return undefined;
+    }
+    return {
+      error: 'UnauthorizedError',
+      message: `Principal ${component} is not authorized to perform ${service}:${operation} on resource ${String(resource)}`,
+    };
+  }
+
+  /** Sends a message to every matching subscriber, as a `SubscriptionResponseMessage`. */
+  private deliver(message: PublishedMessage, json?: { jsonMessage: { message: unknown } }): void {
+    this.published.push(message);
+    const context = { topic: message.topic };
+    const event = json
+      ? { jsonMessage: { ...json.jsonMessage, context } }
+      : { binaryMessage: { message: message.payload.toString('base64'), context } };
+    const payload = Buffer.from(JSON.stringify(event));
+    for (const subscription of this.subscriptions) {
+      if (!topicMatches(subscription.filter, message.topic)) continue;
+      if (subscription.fromOthersOnly && subscription.session.component === message.from) continue;
+      const headers = { ...JSON_HEADERS, 'service-model-type': 'aws.greengrass#SubscriptionResponseMessage' };
+      this.send(subscription.session, subscription.streamId, TYPE.message, FLAG.none, headers, payload);
+    }
+  }
+
+  private endStream(session: Session, streamId: number): void {
+    session.openStreams.delete(streamId);
+    for (const subscription of this.subscriptions) {
+      if (subscription.session === session && subscription.streamId === streamId)
+        this.subscriptions.delete(subscription);
+    }
+  }
+
+  private send(
+    session: Session,
+    streamId: number,
+    type: number,
+    flags: number,
+    headers: Record<string, string>,
+    payload: Buffer,
+  ): void {
+    if (session.socket.destroyed) return;
+    const message = { type, flags, streamId, headers, payload } as RpcMessage;
+    session.socket.write(encodeMessage(message));
+  }
+}
+
+/** MQTT topic filter matching: "+" one level, "#" the rest (including none, so "a/#" matches "a"). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const filterLevels = filter.split('/');
+  const topicLevels = topic.split('/');
+  for (let index = 0; index < filterLevels.length; index++) {
+    const level = filterLevels[index];
+    if (level === '#') return true;
+    if (index >= topicLevels.length) return false;
+    if (level !== '+' && level !== topicLevels[index]) return false;
+  }
+  return filterLevels.length === topicLevels.length;
+}

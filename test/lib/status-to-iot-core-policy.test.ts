@@ -1,0 +1,124 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { joinText, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
+
+const THING_ARN = 'arn:aws:iot:eu-west-1:123456789012:thing/core-1';
+const COMPONENT = 'community.greengrass.FirehoseConnector';
+
+function connectorDeployment(template: ReturnType<typeof synth>['template']) {
+  const deployment = Object.values(template.findResources('AWS::GreengrassV2::Deployment'))[0];
+  return { deployment, update: deployment.Properties.Components[COMPONENT].ConfigurationUpdate };
+}
+
+describe('statuses to AWS IoT Core (statusToIoTCore)', () => {
+  test('are off by default: no AWS IoT policy, no PublishToIoTCore in the recipe, StatusToIoTCore false', () => {
+    // Act
+    const { template } = synth({ targetArn: THING_GROUP_ARN });
+
+    // Assess
+    template.resourceCountIs('AWS::IoT::Policy', 0);
+    const configuration = recipeOf(template).ComponentConfiguration.DefaultConfiguration;
+    expect(Object.keys(configuration.accessControl)).toEqual(['aws.greengrass.ipc.pubsub']);
+    expect(configuration.StatusToIoTCore).toBe('false');
+    expect(JSON.parse(joinText(connectorDeployment(template).update.Merge))).not.toHaveProperty(
+      'StatusToIoTCore',
+    );
+  });
+
+  test('create an AWS IoT policy allowing exactly iot:Publish on the status topic', () => {
+    // Act
+    const { template } = synth({ statusToIoTCore: 'true' });
+
+    // Assess
+    template.resourceCountIs('AWS::IoT::Policy', 1);
+    template.hasResourceProperties('AWS::IoT::Policy', {
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':iot:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':topic/kinesisfirehose/message/status',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('grant PublishToIoTCore on the status topic in the recipe and turn StatusToIoTCore on', () => {
+    // Act
+    const { template } = synth({ statusToIoTCore: 'true' });
+
+    // Assess
+    const configuration = recipeOf(template).ComponentConfiguration.DefaultConfiguration;
+    expect(configuration.StatusToIoTCore).toBe('true');
+    expect(Object.values(configuration.accessControl['aws.greengrass.ipc.mqttproxy'])).toEqual([
+      expect.objectContaining({
+        operations: ['aws.greengrass#PublishToIoTCore'],
+        resources: ['kinesisfirehose/message/status'],
+      }),
+    ]);
+  });
+
+  test('attach the policy to a thing group target, with a provider allowed only that, before the deployment', () => {
+    // Act
+    const { stack, template } = synth({ targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' });
+
+    // Assess
+    const policy = stack.getLogicalId(stack.statusToIoTCorePolicy!.policy);
+    const attachment = Object.entries(template.findResources('Custom::AWS'));
+    expect(attachment).toHaveLength(1);
+    const [attachmentId, resource] = attachment[0];
+    const call = (phase: string) => JSON.parse(joinText(resource.Properties[phase]));
+    expect(call('Create')).toMatchObject({
+      service: 'Iot',
+      action: 'attachPolicy',
+      parameters: { policyName: `<Ref:${policy}>`, target: THING_GROUP_ARN },
+    });
+    expect(call('Delete')).toMatchObject({ action: 'detachPolicy', parameters: { target: THING_GROUP_ARN } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: ['iot:AttachPolicy', 'iot:DetachPolicy'], Resource: THING_GROUP_ARN },
+        ],
+      },
+    });
+    expect(connectorDeployment(template).deployment.DependsOn).toEqual(
+      expect.arrayContaining([attachmentId]),
+    );
+  });
+
+  test('leave the policy unattached for a single thing target, and say how to attach it', () => {
+    // Act
+    const { template } = synth({ targetArn: THING_ARN, statusToIoTCore: 'true' });
+
+    // Assess
+    template.resourceCountIs('Custom::AWS', 0);
+    template.hasOutput('StatusToIoTCorePolicyName', {
+      Description: Match.stringLikeRegexp('attach it to the core devices \\(aws iot attach-policy'),
+    });
+  });
+
+  test("reach the devices through the recipe's defaults, which the deployment resets the configuration to", () => {
+    // Act
+    const { template } = synth({ targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' });
+
+    // Assess
+    const { update } = connectorDeployment(template);
+    expect(update.Reset).toEqual(['']);
+    expect(JSON.parse(joinText(update.Merge))).not.toHaveProperty('StatusToIoTCore');
+    expect(recipeOf(template).ComponentConfiguration.DefaultConfiguration.StatusToIoTCore).toBe('true');
+  });
+});

@@ -203,7 +203,7 @@ export const PARAMETERS = {
     max: 1000,
     unit: 'streams',
     description:
-      'Most delivery streams served at once, the default one included. A message naming another stream while every one served holds records gets a TooManyDeliveryStreams status; a stream with nothing queued is released after 10 s or when its place is needed.',
+      'Most delivery streams served at once, the default one included. A message naming another stream while every one served holds records gets a TooManyDeliveryStreams status; a stream with nothing queued is released after 10 s (at once with the disk queue, for its open files) or when its place is needed.',
   },
   PublishInterval: {
     kind: 'integer',

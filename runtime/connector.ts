@@ -106,7 +106,10 @@ export class Connector {
         return;
       }
       requestId = intake.record.requestId;
-      const dispatcher = await this.dispatcherFor(intake.record.stream, requestId);
+      // Most messages go to a stream already served: no promise to wait for then.
+      const dispatcher =
+        this.registry.served(intake.record.stream.arn) ??
+        (await this.dispatcherFor(intake.record.stream, requestId));
       if (!(dispatcher instanceof StreamDispatcher)) {
         this.refuse(dispatcher);
         return;

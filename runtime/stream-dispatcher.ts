@@ -165,7 +165,7 @@ export class StreamDispatcher {
       );
     }
     this.counters.received++;
-    await this.keepUpWithSending();
+    if (this.mustHoldIntake()) await this.hold.whileHeld(() => this.mustHoldIntake());
     return undefined;
   }
 
@@ -273,13 +273,10 @@ export class StreamDispatcher {
    * during a burst the broker keeps the messages rather than the connector's memory (`intake-hold.ts`). Never during
    * a backoff, when queues must fill to their bound.
    */
-  private keepUpWithSending(): Promise<void> {
+  private mustHoldIntake(): boolean {
     const { store } = this.options;
-    return this.hold.whileHeld(
-      () =>
-        !this.backoffTimer &&
-        !this.canSendMore() &&
-        IntakeHold.worthHolding(store.readyCount, store.readyBytes),
+    return (
+      !this.backoffTimer && !this.canSendMore() && IntakeHold.worthHolding(store.readyCount, store.readyBytes)
     );
   }
 

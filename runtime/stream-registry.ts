@@ -82,16 +82,20 @@ export class StreamRegistry {
     return { ...this.released };
   }
 
+  /** The dispatcher of a stream served now, if it is; synchronous, for the message path's common case. */
+  served(arn: string): StreamDispatcher | undefined {
+    const existing = this.entries.get(arn);
+    if (existing) existing.lastUsed = this.now();
+    return existing?.dispatcher;
+  }
+
   /**
    * The dispatcher of `stream`, made if needed. Throws `TooManyStreamsError` when the limit is reached and no
    * stream is idle, or the error of a dispatcher that cannot be made.
    */
   async acquire(stream: DeliveryStreamTarget): Promise<StreamDispatcher> {
-    const existing = this.entries.get(stream.arn);
-    if (existing) {
-      existing.lastUsed = this.now();
-      return existing.dispatcher;
-    }
+    const existing = this.served(stream.arn);
+    if (existing) return existing;
     await this.closing.get(stream.arn);
     // Another message for the same stream may have made it meanwhile.
     const raced = this.entries.get(stream.arn);

@@ -63,6 +63,11 @@ export interface StreamStats {
   calls: number;
 }
 
+/** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
+export function zeroCounts(): Omit<StreamStats, 'stream'> {
+  return { received: 0, rejected: 0, dropped: 0, delivered: 0, failed: 0, retried: 0, calls: 0 };
+}
+
 /** A stream's counters with the records it holds now. */
 export interface StreamSnapshot extends StreamStats {
   readonly queued: number;
@@ -102,16 +107,7 @@ export class StreamDispatcher {
       now: this.now,
       onReady: () => this.pump(),
     });
-    this.counters = {
-      stream: options.stream.arn,
-      received: 0,
-      rejected: 0,
-      dropped: 0,
-      delivered: 0,
-      failed: 0,
-      retried: 0,
-      calls: 0,
-    };
+    this.counters = { stream: options.stream.arn, ...zeroCounts() };
   }
 
   get stats(): StreamSnapshot {

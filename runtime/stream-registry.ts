@@ -1,6 +1,6 @@
 import type { DeliveryStreamTarget } from './delivery-stream-arn';
 import { describeError, Logger } from './logger';
-import type { StreamDispatcher, StreamSnapshot } from './stream-dispatcher';
+import { type StreamDispatcher, type StreamSnapshot, zeroCounts } from './stream-dispatcher';
 
 export interface StreamRegistryOptions {
   /** `MaxDeliveryStreams`: most streams served at once, the default stream included. */
@@ -53,15 +53,7 @@ export class StreamRegistry {
   private readonly now: () => number;
   private readonly idleReleaseMs: number;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly released: { -readonly [K in keyof ReleasedTotals]: number } = {
-    received: 0,
-    rejected: 0,
-    dropped: 0,
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    calls: 0,
-  };
+  private readonly released: { -readonly [K in keyof ReleasedTotals]: number } = zeroCounts();
 
   constructor(private readonly options: StreamRegistryOptions) {
     this.now = options.now ?? Date.now;

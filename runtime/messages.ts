@@ -144,10 +144,11 @@ function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes
     }
     stream = target;
   }
-  const text = dataText(request.data);
-  const size = Buffer.byteLength(text, 'utf8') + context.recordSeparator.length;
+  // Encoded once: the message's size bound already bounds what this can cost.
+  const body = Buffer.from(dataText(request.data), 'utf8');
+  const size = body.length + context.recordSeparator.length;
   if (size > FirehoseLimits.maxRecordBytes) return { failure: tooLarge(requestId, size) };
-  return toRecord(requestId, stream, Buffer.from(text, 'utf8'), context);
+  return toRecord(requestId, stream, body, context);
 }
 
 /** A string is sent as its UTF-8 bytes; any other JSON value as its JSON text. */

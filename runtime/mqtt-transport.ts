@@ -5,13 +5,7 @@ import type { MqttConfig } from './config';
 import { describeError, Logger } from './logger';
 import { MAX_JSON_MESSAGE_BYTES, Topics } from './messages';
 import { OversizeMarker } from './packet-size-guard';
-
-/**
- * Handles one input message; the broker gets its acknowledgement once the returned promise settles.
- * `messageBytes` is the payload's size on the wire, larger than `payload` when the transport dropped an oversized
- * payload in transit. The handler answers every message itself (with a status), so it should never reject.
- */
-export type MessageHandler = (topic: string, payload: Buffer, messageBytes: number) => Promise<void>;
+import type { MessageHandler, Transport } from './transport';
 
 /**
  * Largest PUBLISH the parser may buffer whole: the largest JSON message that can hold a valid record, with its
@@ -30,7 +24,7 @@ const SUBSCRIBE_RETRY = { baseMs: 1000, maxMs: 60_000 } as const;
  *   hold new messages) does not stop the last statuses from going out.
  * Reconnection and resubscription are MQTT.js's own.
  */
-export class MqttTransport {
+export class MqttTransport implements Transport {
   private constructor(
     private readonly intake: MqttClient,
     private readonly status: MqttClient,

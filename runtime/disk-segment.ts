@@ -177,8 +177,10 @@ export class BlockReader {
     }
     const wanted = Math.max(Math.min(this.chunkBytes, fileBytes - offset), length);
     let buffer = this.buffer;
+    // Sized to what the file holds, up to a chunk: a stream with a few small records (every stream a publisher
+    // names once) should not cost a whole chunk each time its queue opens.
     if (!buffer || wanted > buffer.length || (buffer.length > this.chunkBytes && wanted <= this.chunkBytes)) {
-      buffer = this.buffer = Buffer.allocUnsafe(Math.max(wanted, this.chunkBytes));
+      buffer = this.buffer = Buffer.allocUnsafe(wanted);
     }
     let got = 0;
     while (got < wanted) {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
 import type { QuotaSetting } from '../runtime/local/stream-quotas';
-import { Topics } from '../runtime/messages';
-import { CONNECTOR_ENVIRONMENT, connectorNodeOptions } from '../runtime/node-options';
-import { PARAMETERS } from '../runtime/parameters';
-import type { StatusEntry } from '../runtime/status';
+import { Topics } from '../runtime/message/parse-message';
+import { CONNECTOR_ENVIRONMENT, connectorNodeOptions } from '../runtime/contract/node-options';
+import { PARAMETERS } from '../runtime/contract/parameters';
+import type { StatusEntry } from '../runtime/message/status';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
 import { BenchChild } from './child';
 

@@ -1,4 +1,4 @@
-import { Topics } from '../runtime/messages';
+import { Topics } from '../runtime/message/parse-message';
 import type { OutgoingMessage } from './fast-publisher';
 
 export type MessageKind = 'json' | 'binary';

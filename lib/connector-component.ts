@@ -5,7 +5,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
-import { ARTIFACT_FILE_NAME, ParameterName, Topics } from '../runtime/parameters';
+import { ARTIFACT_FILE_NAME, ParameterName, Topics } from '../runtime/contract/parameters';
 import { buildFingerprint, ComponentVersions } from './component-versions';
 import { DEFAULT_COMPONENT_VERSION, DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
 import { devicePolicyNamePrefix } from './names';

@@ -13,7 +13,7 @@ import {
   PARAMETERS,
   ProblemsError,
   RECOMMENDED_MEMORY_SIZE_KB,
-} from '../runtime/parameters';
+} from '../runtime/contract/parameters';
 import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, OutputPrefixKind, outputPrefixProblem } from './output-prefix';

@@ -13,7 +13,7 @@ import {
   ParameterName,
   PARAMETERS,
   ProblemsError,
-} from '../runtime/parameters';
+} from '../runtime/contract/parameters';
 import {
   COMPONENT_NAME_RULE,
   COMPONENT_VERSION_RULE,

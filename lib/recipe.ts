@@ -19,7 +19,7 @@ import {
   PARAMETERS,
   SHUTDOWN_EXIT_SECONDS,
   WORK_DIR_ENV,
-} from '../runtime/parameters';
+} from '../runtime/contract/parameters';
 import { AccessControl, buildAccessControl } from './access-control';
 import { BASE_COMPONENT_NAME } from './names';
 

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { describeValidValues, PARAMETER_NAMES, ParameterDefinition, PARAMETERS, Topics } from './parameters';
+import {
+  describeValidValues,
+  PARAMETER_NAMES,
+  ParameterDefinition,
+  PARAMETERS,
+  Topics,
+} from './contract/parameters';
 
 export interface CliOptions {
   readonly configFile?: string;

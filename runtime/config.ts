@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
-import { checkIpcEnvironment, IpcEndpoint } from './ipc/environment';
+import { DeliveryStreamTarget, parseDeliveryStreamArn } from './firehose/delivery-stream';
+import { checkIpcEnvironment, IpcEndpoint } from './transport/ipc/environment';
 import {
   checkParameterValue,
   describeValidValues,
@@ -21,7 +21,7 @@ import {
   RUNTIME_RESERVE_BYTES,
   separatorBytes,
   WORK_DIR_ENV,
-} from './parameters';
+} from './contract/parameters';
 
 // The memory model is part of the component contract (the CDK app refuses memory limits below it); re-exported here
 // for the runtime modules that size the queues.
@@ -30,7 +30,7 @@ export {
   MIN_QUEUE_BYTE_BUDGET,
   QUEUE_SHARE_OF_FREE_MEMORY,
   RUNTIME_RESERVE_BYTES,
-} from './parameters';
+} from './contract/parameters';
 
 /** Validated configuration, in the runtime's own names. The wire names live only in `parameters.ts`. */
 export interface ConnectorConfig {

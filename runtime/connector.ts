@@ -1,14 +1,14 @@
 import type { ConnectorConfig } from './config';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
-import type { RecordSender } from './firehose-sender';
+import { DeliveryStreamTarget, parseDeliveryStreamArn } from './firehose/delivery-stream';
+import type { RecordSender } from './firehose/firehose-sender';
 import { describeError, type Logger } from './logger';
-import { MemoryBudget } from './memory-budget';
-import { MessageContext, parseMessage } from './messages';
-import { MemoryRecordStore, RecordStore } from './record-store';
-import { SendBudget } from './send-budget';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
-import { StreamDispatcher, StreamSnapshot } from './stream-dispatcher';
-import { StreamRegistry, TooManyStreamsError } from './stream-registry';
+import { MemoryBudget } from './pacing/memory-budget';
+import { MessageContext, parseMessage } from './message/parse-message';
+import { MemoryRecordStore, RecordStore } from './store/record-store';
+import { SendBudget } from './pacing/send-budget';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './message/status';
+import { StreamDispatcher, StreamSnapshot } from './streams/stream-dispatcher';
+import { StreamRegistry, TooManyStreamsError } from './streams/stream-registry';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;

@@ -1,4 +1,4 @@
-import type { LogLevel } from './parameters';
+import type { LogLevel } from './contract/parameters';
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

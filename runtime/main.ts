@@ -4,7 +4,7 @@ import { loadConfig } from './config';
 import { useIpv4TokenExchangeService } from './credentials';
 import { createLogger, describeError } from './logger';
 import { LOCAL_MODE_NOT_BUNDLED, providedLocalMode } from './local-mode-slot';
-import { ProblemsError } from './parameters';
+import { ProblemsError } from './contract/parameters';
 import { runConnector, RunningConnector } from './run';
 
 /** Exit code for a command line or configuration the connector cannot run with. */

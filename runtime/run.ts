@@ -1,15 +1,15 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import { CONFIG_ERROR_HEADING, ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
 import { Connector, ConnectorStats } from './connector';
-import { lockQueueDirectory, QueueDirectoryLock } from './disk-queue-lock';
-import { DiskRecordStore, storedStreamArns } from './disk-record-store';
-import { FirehoseSender } from './firehose-sender';
+import { lockQueueDirectory, QueueDirectoryLock } from './store/disk/queue-lock';
+import { DiskRecordStore, storedStreamArns } from './store/disk/disk-record-store';
+import { FirehoseSender } from './firehose/firehose-sender';
 import { describeError, Logger } from './logger';
-import { Topics } from './messages';
-import { ProblemsError } from './parameters';
-import { StatusPublisher } from './status-publisher';
-import type { Transport } from './transport';
-import { describeSources, openTransports } from './transports';
+import { Topics } from './message/parse-message';
+import { ProblemsError } from './contract/parameters';
+import { StatusPublisher } from './streams/status-publisher';
+import type { Transport } from './transport/transport';
+import { describeSources, openTransports } from './transport/open-transports';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
 const STATUS_FLUSH_TIMEOUT_MS = 2000;

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
-import { RECOMMENDED_MEMORY_SIZE_KB } from '../parameters';
+import { RECOMMENDED_MEMORY_SIZE_KB } from '../contract/parameters';
 import { createLogger } from '../logger';
-import { Topics } from '../messages';
+import { Topics } from '../message/parse-message';
 import { runConnector, RunningConnector } from '../run';
 import { startEmbeddedBroker } from './embedded-broker';
 import { LocalFirehoseEndpoint } from './firehose-endpoint';

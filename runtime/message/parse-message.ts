@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from './delivery-stream-arn';
-import { FirehoseLimits } from './firehose-limits';
-import { Topics } from './parameters';
+import { DeliveryStreamTarget, parseDeliveryStreamArn } from '../firehose/delivery-stream';
+import { FirehoseLimits } from '../firehose/limits';
+import { Topics } from '../contract/parameters';
 import { ConnectorErrorCode, FailStatus, failStatus } from './status';
 
 /** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */

@@ -1,7 +1,7 @@
 import { AdaptiveRate } from './adaptive-rate';
-import type { CallSettlement } from './call-settlement';
-import { FirehoseLimits } from './firehose-limits';
-import type { Logger } from './logger';
+import type { CallSettlement } from '../streams/call-settlement';
+import { FirehoseLimits } from '../firehose/limits';
+import type { Logger } from '../logger';
 
 /**
  * A throttled stream is sent a tenth of a second of its rate at a time: batches large enough that calls stay far

@@ -1,7 +1,7 @@
-import type { Amount } from './adaptive-rate';
-import type { RecordOutcome } from './firehose-sender';
-import type { QueuedRecord } from './record-store';
-import { failStatus, StatusEntry, successStatus } from './status';
+import type { Amount } from '../pacing/adaptive-rate';
+import type { RecordOutcome } from '../firehose/firehose-sender';
+import type { QueuedRecord } from '../store/record-store';
+import { failStatus, StatusEntry, successStatus } from '../message/status';
 
 /**
  * Per-record error codes that mean "the stream is at its quota": Firehose refuses the records over a stream's

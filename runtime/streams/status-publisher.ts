@@ -1,5 +1,5 @@
-import { describeError, Logger } from './logger';
-import { StatusEntry, statusPayload } from './status';
+import { describeError, Logger } from '../logger';
+import { StatusEntry, statusPayload } from '../message/status';
 
 /** Most entries in one status message: one PutRecordBatch worth, about 50 KB of JSON. */
 const MAX_ENTRIES_PER_MESSAGE = 500;

@@ -1,17 +1,17 @@
-import { backoffDelayMs, BackoffOptions } from './backoff';
+import { backoffDelayMs, BackoffOptions } from '../pacing/backoff';
 import { settleCall } from './call-settlement';
-import type { DeliveryStreamTarget } from './delivery-stream-arn';
-import { FirehoseLimits } from './firehose-limits';
-import type { RecordSender } from './firehose-sender';
-import { describeError, Logger } from './logger';
-import { MemoryBudget, recordFootprint } from './memory-budget';
-import type { IncomingRecord } from './messages';
-import type { QueueFullPolicy } from './parameters';
-import type { QueuedRecord, RecordStore } from './record-store';
-import { IntakeHold } from './intake-hold';
-import { SendBudget } from './send-budget';
-import { StreamPacer } from './stream-pacer';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './status';
+import type { DeliveryStreamTarget } from '../firehose/delivery-stream';
+import { FirehoseLimits } from '../firehose/limits';
+import type { RecordSender } from '../firehose/firehose-sender';
+import { describeError, Logger } from '../logger';
+import { MemoryBudget, recordFootprint } from '../pacing/memory-budget';
+import type { IncomingRecord } from '../message/parse-message';
+import type { QueueFullPolicy } from '../contract/parameters';
+import type { QueuedRecord, RecordStore } from '../store/record-store';
+import { IntakeHold } from '../pacing/intake-hold';
+import { SendBudget } from '../pacing/send-budget';
+import { StreamPacer } from '../pacing/stream-pacer';
+import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from '../message/status';
 
 export interface StreamDispatcherOptions {
   readonly stream: DeliveryStreamTarget;

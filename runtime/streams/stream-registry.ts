@@ -1,5 +1,5 @@
-import type { DeliveryStreamTarget } from './delivery-stream-arn';
-import { describeError, Logger } from './logger';
+import type { DeliveryStreamTarget } from '../firehose/delivery-stream';
+import { describeError, Logger } from '../logger';
 import { type StreamDispatcher, type StreamSnapshot, zeroCounts } from './stream-dispatcher';
 
 export interface StreamRegistryOptions {

@@ -1,7 +1,7 @@
-import type { ConnectorConfig } from './config';
-import { IpcTransport } from './ipc-transport';
-import type { LogFields, Logger } from './logger';
-import { describeBroker, MqttTransport } from './mqtt-transport';
+import type { ConnectorConfig } from '../config';
+import { IpcTransport } from './ipc/ipc-transport';
+import type { LogFields, Logger } from '../logger';
+import { describeBroker, MqttTransport } from './mqtt/mqtt-transport';
 import { MessageHandler, settleAll, Transport } from './transport';
 
 /**

@@ -6,8 +6,8 @@ import {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
   connectorNodeOptions,
-} from '../../runtime/node-options';
-import { PARAMETERS } from '../../runtime/parameters';
+} from '../../runtime/contract/node-options';
+import { PARAMETERS } from '../../runtime/contract/parameters';
 
 /** The device bundle `npm run build` writes; jest's global setup builds it before any suite runs. */
 export const CONNECTOR_BUNDLE = resolve(__dirname, '../../dist/firehose-connector.js');

@@ -1,6 +1,6 @@
-import type { DeliveryStreamTarget } from '../../runtime/delivery-stream-arn';
-import type { RecordOutcome, RecordSender } from '../../runtime/firehose-sender';
-import type { QueuedRecord } from '../../runtime/record-store';
+import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-stream';
+import type { RecordOutcome, RecordSender } from '../../runtime/firehose/firehose-sender';
+import type { QueuedRecord } from '../../runtime/store/record-store';
 
 export interface SentCall {
   readonly stream: string;

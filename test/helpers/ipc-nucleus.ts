@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameReader } from '../../runtime/ipc/frame-reader';
-import { encodeMessage, RpcMessage } from '../../runtime/ipc/protocol';
+import { FrameReader } from '../../runtime/transport/ipc/client/frame-reader';
+import { encodeMessage, RpcMessage } from '../../runtime/transport/ipc/client/protocol';
 import { AccessControl, IpcAuthorizer } from './ipc-access-control';
 import { waitFor } from './wait';
 

@@ -1,5 +1,5 @@
 import mqtt, { MqttClient } from 'mqtt';
-import type { StatusEntry } from '../../runtime/status';
+import type { StatusEntry } from '../../runtime/message/status';
 import { waitFor } from './wait';
 
 /** A test-side MQTT client: publishes input messages and collects every status entry the connector publishes. */

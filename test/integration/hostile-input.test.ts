@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StatusEntry } from '../../runtime/status';
+import type { StatusEntry } from '../../runtime/message/status';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';

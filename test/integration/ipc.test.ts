@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAccessControl } from '../../lib/access-control';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
-import type { StatusEntry } from '../../runtime/status';
+import type { StatusEntry } from '../../runtime/message/status';
 import { startTestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { StandInNucleus } from '../helpers/ipc-nucleus';

@@ -26,7 +26,7 @@ describe('the component contract', () => {
     // Act
     const violations = [...sourceFiles('lib'), ...sourceFiles('bin')].flatMap((file) =>
       importsOf(file)
-        .filter((target) => target.startsWith('runtime/') && target !== 'runtime/parameters')
+        .filter((target) => target.startsWith('runtime/') && target !== 'runtime/contract/parameters')
         .map((target) => `${file} imports ${target}`),
     );
 
@@ -36,7 +36,7 @@ describe('the component contract', () => {
 
   test('imports nothing, so that lib/ gets no other runtime code through it', () => {
     // Act
-    const imports = importsOf('runtime/parameters.ts');
+    const imports = importsOf('runtime/contract/parameters.ts');
 
     // Assess
     expect(imports).toEqual([]);
@@ -47,6 +47,8 @@ describe('the component contract', () => {
     const imports = importsOf('runtime/config.ts');
 
     // Assess: the pattern sees multi-line imports and re-exports.
-    expect(imports).toEqual(expect.arrayContaining(['runtime/delivery-stream-arn', 'runtime/parameters']));
+    expect(imports).toEqual(
+      expect.arrayContaining(['runtime/firehose/delivery-stream', 'runtime/contract/parameters']),
+    );
   });
 });

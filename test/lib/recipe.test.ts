@@ -18,7 +18,7 @@ import {
   MIN_OLD_SPACE_MIB,
   oldSpaceMiB,
   PARAMETER_NAMES,
-} from '../../runtime/parameters';
+} from '../../runtime/contract/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';

@@ -7,7 +7,7 @@ import {
   QUEUE_SHARE_OF_FREE_MEMORY,
   RUNTIME_RESERVE_BYTES,
 } from '../../runtime/config';
-import { ProblemsError } from '../../runtime/parameters';
+import { ProblemsError } from '../../runtime/contract/parameters';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 

@@ -1,15 +1,15 @@
-import { prepareStreamFolder, removeStreamFolder, streamDirectory, writeMetadata } from './disk-queue-folder';
-import { RecoveredQueue, recoverStreamFolder } from './disk-recovery';
-import { BlockReader, encodeRecord, MAX_DATA_BYTES, MAX_REQUEST_ID_BYTES } from './disk-segment';
-import { SegmentCursor, Unreadable } from './disk-segment-cursor';
-import { SegmentFile } from './disk-segment-file';
-import { DiskRecordStoreOptions, DiskSyncPolicy, resolveDiskStoreOptions } from './disk-store-options';
-import { QueueCounts, TailWriter } from './disk-tail-writer';
-import { describeError, Logger } from './logger';
-import type { QueuedRecord, RecordStore } from './record-store';
+import { prepareStreamFolder, removeStreamFolder, streamDirectory, writeMetadata } from './queue-folder';
+import { RecoveredQueue, recoverStreamFolder } from './recovery';
+import { BlockReader, encodeRecord, MAX_DATA_BYTES, MAX_REQUEST_ID_BYTES } from './segment';
+import { SegmentCursor, Unreadable } from './segment-cursor';
+import { SegmentFile } from './segment-file';
+import { DiskRecordStoreOptions, DiskSyncPolicy, resolveDiskStoreOptions } from './options';
+import { QueueCounts, TailWriter } from './tail-writer';
+import { describeError, Logger } from '../../logger';
+import type { QueuedRecord, RecordStore } from '../record-store';
 
-export { storedStreamArns, streamDirectory } from './disk-queue-folder';
-export type { DiskRecordStoreOptions, DiskSyncPolicy } from './disk-store-options';
+export { storedStreamArns, streamDirectory } from './queue-folder';
+export type { DiskRecordStoreOptions, DiskSyncPolicy } from './options';
 
 interface Lease {
   readonly record: QueuedRecord;

@@ -1,5 +1,5 @@
-import { createLogger, Logger } from './logger';
-import { PARAMETERS } from './parameters';
+import { createLogger, Logger } from '../../logger';
+import { PARAMETERS } from '../../contract/parameters';
 
 /**
  * When the disk queue forces its writes to the device (the `QueueDiskSync` parameter). Every write reaches the

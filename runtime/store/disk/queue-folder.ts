@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, describeError, Logger } from './logger';
+import { createLogger, describeError, Logger } from '../../logger';
 import { syncDirectory } from './synced-file';
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isNotFound, prepareQueueDirectory, removeFile } from './disk-queue-folder';
-import { createLogger, describeError, Logger } from './logger';
+import { isNotFound, prepareQueueDirectory, removeFile } from './queue-folder';
+import { createLogger, describeError, Logger } from '../../logger';
 
 /**
  * One connector process per `QueueDirectory`: two would append to the same segment files and interleave their

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import type { SegmentFile } from './disk-segment-file';
-import { BlockReader, bodyMatches, decodeHeader, RECORD_HEADER_BYTES, RecordHeader } from './disk-segment';
-import { describeError } from './logger';
+import type { SegmentFile } from './segment-file';
+import { BlockReader, bodyMatches, decodeHeader, RECORD_HEADER_BYTES, RecordHeader } from './segment';
+import { describeError } from '../../logger';
 
 /** A record found at the cursor. */
 export interface CursorRecord {

@@ -1,7 +1,7 @@
-import { ackPathOf, openPrivateFile, removeFile, segmentPath } from './disk-queue-folder';
-import type { RecoveredSegment, SkippedRange } from './disk-recovery';
-import { encodeAck } from './disk-segment';
-import { describeError, Logger } from './logger';
+import { ackPathOf, openPrivateFile, removeFile, segmentPath } from './queue-folder';
+import type { RecoveredSegment, SkippedRange } from './recovery';
+import { encodeAck } from './segment';
+import { describeError, Logger } from '../../logger';
 import { SyncedFile, syncDirectory } from './synced-file';
 
 /**

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { describeError } from './logger';
+import { describeError } from '../../logger';
 
 /** A promise with its settle functions, for work that completes in a later callback. */
 export interface Deferred {

@@ -1,6 +1,6 @@
-import { SegmentFile } from './disk-segment-file';
-import type { DiskSyncPolicy } from './disk-store-options';
-import { describeError, Logger } from './logger';
+import { SegmentFile } from './segment-file';
+import type { DiskSyncPolicy } from './options';
+import { describeError, Logger } from '../../logger';
 import { Deferred, deferred } from './synced-file';
 
 /** What a disk queue holds, shared by the store and its tail writer. */

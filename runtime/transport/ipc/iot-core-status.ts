@@ -1,4 +1,4 @@
-import { StatusEntry, statusPayload } from './status';
+import { StatusEntry, statusPayload } from '../../message/status';
 
 /**
  * Largest payload AWS IoT Core accepts in one message: 128 KB.

@@ -1,14 +1,14 @@
-import { IpcClientOptions, GreengrassIpcClient } from './ipc/client';
-import type { IpcEndpoint } from './ipc/environment';
-import { IpcService, literalPrefix, PublishToIoTCore, Qos } from './ipc/model';
-import { IpcServiceError } from './ipc/operation';
-import type { SubscriptionEvent, TopicSubscription } from './ipc/subscription';
+import { IpcClientOptions, GreengrassIpcClient } from './client/client';
+import type { IpcEndpoint } from './environment';
+import { IpcService, literalPrefix, PublishToIoTCore, Qos } from './client/model';
+import { IpcServiceError } from './client/operation';
+import type { SubscriptionEvent, TopicSubscription } from './client/subscription';
 import { splitStatusPayload } from './iot-core-status';
-import { describeError, Logger } from './logger';
-import { MAX_JSON_MESSAGE_BYTES } from './messages';
-import { Ipc } from './parameters';
-import { ConnectorErrorCode, failStatus, statusPayload } from './status';
-import { MessageHandler, settleAll, Transport } from './transport';
+import { describeError, Logger } from '../../logger';
+import { MAX_JSON_MESSAGE_BYTES } from '../../message/parse-message';
+import { Ipc } from '../../contract/parameters';
+import { ConnectorErrorCode, failStatus, statusPayload } from '../../message/status';
+import { MessageHandler, settleAll, Transport } from '../transport';
 
 /**
  * Longest IPC message read whole: the largest JSON message that can hold a valid record (`MAX_JSON_MESSAGE_BYTES`,

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
-import { backoffDelayMs } from './backoff';
-import type { MqttConfig } from './config';
-import { describeError, Logger } from './logger';
-import { MAX_JSON_MESSAGE_BYTES, Topics } from './messages';
+import { backoffDelayMs } from '../../pacing/backoff';
+import type { MqttConfig } from '../../config';
+import { describeError, Logger } from '../../logger';
+import { MAX_JSON_MESSAGE_BYTES, Topics } from '../../message/parse-message';
 import { OversizeMarker } from './packet-size-guard';
-import type { MessageHandler, Transport } from './transport';
+import type { MessageHandler, Transport } from '../transport';
 
 /**
  * Largest PUBLISH the parser may buffer whole: the largest JSON message that can hold a valid record, with its

@@ -1,4 +1,4 @@
-import { classifyError } from '../../runtime/firehose-sender';
+import { classifyError } from '../../../runtime/firehose/firehose-sender';
 
 function serviceError(name: string, httpStatusCode: number, message = 'message'): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });

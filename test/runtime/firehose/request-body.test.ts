@@ -1,4 +1,4 @@
-import { putRecordBatchBody, putRecordBody } from '../../runtime/firehose-request-body';
+import { putRecordBatchBody, putRecordBody } from '../../../runtime/firehose/request-body';
 
 describe('the prebuilt Firehose request bodies', () => {
   it('write every record of a batch as base64 in a PutRecordBatch body, byte for byte', () => {

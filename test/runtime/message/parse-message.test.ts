@@ -1,4 +1,4 @@
-import { parseDeliveryStreamArn } from '../../runtime/delivery-stream-arn';
+import { parseDeliveryStreamArn } from '../../../runtime/firehose/delivery-stream';
 import {
   MAX_JSON_DEPTH,
   MAX_JSON_MESSAGE_BYTES,
@@ -7,7 +7,7 @@ import {
   nestingExceeds,
   parseMessage,
   Topics,
-} from '../../runtime/messages';
+} from '../../../runtime/message/parse-message';
 
 const DEFAULT_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/default-stream';
 const OTHER_ARN = 'arn:aws:firehose:eu-central-1:123456789012:deliverystream/stream2-name';

@@ -1,4 +1,4 @@
-import { backoffDelayMs } from '../../runtime/backoff';
+import { backoffDelayMs } from '../../../runtime/pacing/backoff';
 
 describe('backoffDelayMs', () => {
   it('starts around one second: between half and all of it', () => {

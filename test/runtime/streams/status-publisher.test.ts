@@ -1,6 +1,6 @@
-import { silentLogger } from '../../runtime/logger';
-import { failStatus, successStatus } from '../../runtime/status';
-import { StatusPublisher } from '../../runtime/status-publisher';
+import { silentLogger } from '../../../runtime/logger';
+import { failStatus, successStatus } from '../../../runtime/message/status';
+import { StatusPublisher } from '../../../runtime/streams/status-publisher';
 
 describe('StatusPublisher', () => {
   it('gathers entries reported in one turn into one {"response": [...]} message', async () => {

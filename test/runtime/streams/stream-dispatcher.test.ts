@@ -1,11 +1,11 @@
-import { parseDeliveryStreamArn } from '../../runtime/delivery-stream-arn';
-import { silentLogger } from '../../runtime/logger';
-import { MemoryBudget } from '../../runtime/memory-budget';
-import { MemoryRecordStore } from '../../runtime/record-store';
-import type { StatusEntry } from '../../runtime/status';
-import { StreamDispatcher, StreamDispatcherOptions } from '../../runtime/stream-dispatcher';
-import { FakeSender, permanent, quotaResponder, retryable } from '../helpers/fake-sender';
-import { advance, advanceUntil, useFakeTime } from '../helpers/fake-time';
+import { parseDeliveryStreamArn } from '../../../runtime/firehose/delivery-stream';
+import { silentLogger } from '../../../runtime/logger';
+import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
+import { MemoryRecordStore } from '../../../runtime/store/record-store';
+import type { StatusEntry } from '../../../runtime/message/status';
+import { StreamDispatcher, StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
+import { FakeSender, permanent, quotaResponder, retryable } from '../../helpers/fake-sender';
+import { advance, advanceUntil, useFakeTime } from '../../helpers/fake-time';
 
 const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
 

@@ -1,4 +1,4 @@
-import { Ipc } from '../parameters';
+import { Ipc } from '../../../contract/parameters';
 
 /**
  * The three Greengrass IPC operations the connector uses, with their wire shapes (JSON field names verbatim, as

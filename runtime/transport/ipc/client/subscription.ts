@@ -1,5 +1,5 @@
-import { BackoffOptions, backoffDelayMs } from '../backoff';
-import { describeError, Logger } from '../logger';
+import { BackoffOptions, backoffDelayMs } from '../../../pacing/backoff';
+import { describeError, Logger } from '../../../logger';
 import type { IpcConnection } from './connection';
 import type { Frame } from './frame-reader';
 import {

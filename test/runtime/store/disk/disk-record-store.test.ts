@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { DiskRecordStore, DiskRecordStoreOptions, storedStreamArns } from '../../runtime/disk-record-store';
-import { tableCrc32 } from '../../runtime/disk-segment';
-import type { QueuedRecord } from '../../runtime/record-store';
-import { startDiskQueueWriter } from '../helpers/disk-queue-writer';
-import { captureLogger, LogEntry, logged } from '../helpers/log-capture';
+import {
+  DiskRecordStore,
+  DiskRecordStoreOptions,
+  storedStreamArns,
+} from '../../../../runtime/store/disk/disk-record-store';
+import { tableCrc32 } from '../../../../runtime/store/disk/segment';
+import type { QueuedRecord } from '../../../../runtime/store/record-store';
+import { startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
+import { captureLogger, LogEntry, logged } from '../../../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';

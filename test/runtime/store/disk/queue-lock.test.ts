@@ -6,10 +6,10 @@ import {
   lockQueueDirectory,
   QueueDirectoryInUseError,
   QueueDirectoryLock,
-} from '../../runtime/disk-queue-lock';
-import type { LogFields } from '../../runtime/logger';
-import { DiskQueueWriter, startDiskQueueWriter } from '../helpers/disk-queue-writer';
-import { captureLogger, LogEntry } from '../helpers/log-capture';
+} from '../../../../runtime/store/disk/queue-lock';
+import type { LogFields } from '../../../../runtime/logger';
+import { DiskQueueWriter, startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
+import { captureLogger, LogEntry } from '../../../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 

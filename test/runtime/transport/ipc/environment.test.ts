@@ -1,5 +1,5 @@
-import { loadConfig } from '../../../runtime/config';
-import { ProblemsError } from '../../../runtime/parameters';
+import { loadConfig } from '../../../../runtime/config';
+import { ProblemsError } from '../../../../runtime/contract/parameters';
 
 /** How the configuration decides the input source and finds the nucleus (runtime/ipc/environment.ts). */
 

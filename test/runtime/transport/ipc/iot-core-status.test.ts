@@ -1,5 +1,8 @@
-import { IOT_CORE_MAX_PAYLOAD_BYTES, splitStatusPayload } from '../../runtime/iot-core-status';
-import { failStatus, statusPayload, successStatus } from '../../runtime/status';
+import {
+  IOT_CORE_MAX_PAYLOAD_BYTES,
+  splitStatusPayload,
+} from '../../../../runtime/transport/ipc/iot-core-status';
+import { failStatus, statusPayload, successStatus } from '../../../../runtime/message/status';
 
 describe('splitStatusPayload', () => {
   it('keeps a status message within the limit as it is', () => {

@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import mqttPacket, { type ISubscribePacket } from 'mqtt-packet';
-import { createLogger } from '../../runtime/logger';
-import { MqttTransport } from '../../runtime/mqtt-transport';
-import type { LogLine } from '../helpers/connector-process';
+import { createLogger } from '../../../../runtime/logger';
+import { MqttTransport } from '../../../../runtime/transport/mqtt/mqtt-transport';
+import type { LogLine } from '../../../helpers/connector-process';
 
 /**
  * A scripted broker for what real brokers rarely do on demand: it refuses the first SUBSCRIBE of each client

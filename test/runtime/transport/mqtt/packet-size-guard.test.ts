@@ -1,6 +1,6 @@
 // mqtt-packet is MQTT.js's own codec: the guard's output must parse with exactly what the connector parses with.
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet';
-import { OversizeMarker } from '../../runtime/packet-size-guard';
+import { OversizeMarker } from '../../../../runtime/transport/mqtt/packet-size-guard';
 
 const LIMIT = 1000;
 

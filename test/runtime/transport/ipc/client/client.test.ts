@@ -1,12 +1,16 @@
 import { createServer, Server, Socket } from 'node:net';
-import { GreengrassIpcClient, IpcClientOptions } from '../../../runtime/ipc/client';
-import { FrameReader } from '../../../runtime/ipc/frame-reader';
-import { encodeMessage, MessageFlags, MessageType } from '../../../runtime/ipc/protocol';
-import { Qos } from '../../../runtime/ipc/model';
-import type { SubscriptionEvent } from '../../../runtime/ipc/subscription';
-import { createLogger } from '../../../runtime/logger';
-import { StandInNucleus } from '../../helpers/ipc-nucleus';
-import { waitFor } from '../../helpers/wait';
+import { GreengrassIpcClient, IpcClientOptions } from '../../../../../runtime/transport/ipc/client/client';
+import { FrameReader } from '../../../../../runtime/transport/ipc/client/frame-reader';
+import {
+  encodeMessage,
+  MessageFlags,
+  MessageType,
+} from '../../../../../runtime/transport/ipc/client/protocol';
+import { Qos } from '../../../../../runtime/transport/ipc/client/model';
+import type { SubscriptionEvent } from '../../../../../runtime/transport/ipc/client/subscription';
+import { createLogger } from '../../../../../runtime/logger';
+import { StandInNucleus } from '../../../../helpers/ipc-nucleus';
+import { waitFor } from '../../../../helpers/wait';
 
 /**
  * The connector's IPC client against the stand-in nucleus (real Unix socket, real protocol). Backoff is shortened so

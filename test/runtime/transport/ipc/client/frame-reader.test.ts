@@ -1,11 +1,11 @@
-import { Frame, FrameReader } from '../../../runtime/ipc/frame-reader';
+import { Frame, FrameReader } from '../../../../../runtime/transport/ipc/client/frame-reader';
 import {
   encodeMessage,
   MessageFlags,
   MessageType,
   ProtocolError,
   RpcMessage,
-} from '../../../runtime/ipc/protocol';
+} from '../../../../../runtime/transport/ipc/client/protocol';
 
 function message(streamId: number, payload: Buffer, headers: Record<string, string> = {}): RpcMessage {
   return { type: MessageType.ApplicationMessage, flags: MessageFlags.None, streamId, headers, payload };

@@ -1,4 +1,8 @@
-import { errorMessageOf, MalformedEventError, parseSubscriptionMessage } from '../../../runtime/ipc/model';
+import {
+  errorMessageOf,
+  MalformedEventError,
+  parseSubscriptionMessage,
+} from '../../../../../runtime/transport/ipc/client/model';
 
 const event = (value: unknown) => Buffer.from(JSON.stringify(value));
 

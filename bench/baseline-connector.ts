@@ -10,7 +10,7 @@
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import mqtt from 'mqtt';
-import { Topics } from '../runtime/message/parse-message';
+import { Topics } from '../runtime/contract';
 
 function log(message: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(

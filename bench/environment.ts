@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
+import { CONNECTOR_ENVIRONMENT, PARAMETERS, Topics, connectorNodeOptions } from '../runtime/contract';
 import type { QuotaSetting } from '../runtime/local/stream-quotas';
-import { Topics } from '../runtime/message/parse-message';
-import { CONNECTOR_ENVIRONMENT, connectorNodeOptions } from '../runtime/contract/node-options';
-import { PARAMETERS } from '../runtime/contract/parameters';
-import type { StatusEntry } from '../runtime/message/status';
+import type { StatusEntry } from '../runtime/message';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
 import { BenchChild } from './child';
 

@@ -1,6 +1,6 @@
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import mqtt from 'mqtt';
-import { Topics } from '../runtime/message/parse-message';
+import { Topics } from '../runtime/contract';
 import { Resources, spawnConnector, startStage, STREAM_NAME } from './environment';
 import { FastPublisher } from './fast-publisher';
 import { jsonMessage } from './payloads';

@@ -1,4 +1,4 @@
-import { Topics } from '../runtime/message/parse-message';
+import { Topics } from '../runtime/contract';
 import type { OutgoingMessage } from './fast-publisher';
 
 export type MessageKind = 'json' | 'binary';

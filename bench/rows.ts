@@ -3,7 +3,7 @@
  * are from issue #5, the bundle figures from issue #10.
  */
 import { availableParallelism } from 'node:os';
-import { CONNECTOR_NODE_OPTIONS } from '../runtime/contract/node-options';
+import { CONNECTOR_NODE_OPTIONS } from '../runtime/contract';
 import type { BundlesResult } from './bundles';
 import type { ConnectorLatency, LatencySummary } from './latency';
 import type { MemoryResult } from './memory';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CallTotals } from '../test/helpers/firehose-endpoint';
-import { Topics } from '../runtime/message/parse-message';
+import { Topics } from '../runtime/contract';
 import { BenchChild, cpuSecondsOf } from './child';
 import {
   createSession,

@@ -8,7 +8,7 @@ import { ComponentVersions } from '../lib/component-versions';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';
-import { ProblemsError } from '../runtime/contract/parameters';
+import { ProblemsError } from '../runtime/contract';
 
 export interface BuildAppOptions {
   /**

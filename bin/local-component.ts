@@ -4,7 +4,7 @@
  * with greengrass-cli, and prints the command that deploys them.
  */
 import { LOCAL_COMPONENT_USAGE, parseLocalComponentArgs, writeLocalComponent } from '../lib/local-component';
-import { ProblemsError } from '../runtime/contract/parameters';
+import { ProblemsError } from '../runtime/contract';
 
 function main(argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {

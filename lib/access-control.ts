@@ -4,7 +4,7 @@
  * what the connector does and nothing more (no `*`). Pure: no constructs, no I/O.
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-authorization-policies
  */
-import { Ipc } from '../runtime/contract/parameters';
+import { Ipc } from '../runtime/contract';
 
 export interface AccessControlPolicy {
   readonly policyDescription: string;

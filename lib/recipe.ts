@@ -11,15 +11,13 @@ import {
   CONNECTOR_NODE_OPTIONS,
   MIN_OLD_SPACE_MIB,
   OLD_SPACE_HEADROOM_MIB,
-  defaultParameterValues,
-  InputSource,
-  PARAMETER_NAMES,
-  ParameterDefinition,
-  ParameterName,
   PARAMETERS,
+  PARAMETER_NAMES,
   SHUTDOWN_EXIT_SECONDS,
   WORK_DIR_ENV,
-} from '../runtime/contract/parameters';
+  defaultParameterValues,
+} from '../runtime/contract';
+import type { InputSource, ParameterDefinition, ParameterName } from '../runtime/contract';
 import { AccessControl, buildAccessControl } from './access-control';
 import { BASE_COMPONENT_NAME } from './names';
 

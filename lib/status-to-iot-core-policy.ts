@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { Ipc } from '../runtime/contract/parameters';
+import { Ipc } from '../runtime/contract';
 import { acknowledge } from './nag';
 
 export interface StatusToIoTCorePolicyProps {

@@ -7,7 +7,7 @@
  * It drives the AWS CLI (v2), which reads the account, region and credentials as usual (`AWS_PROFILE`,
  * `AWS_REGION`, or `--region`).
  */
-import { ProblemsError } from '../runtime/contract/parameters';
+import { ProblemsError } from '../runtime/contract';
 import { DEFAULT_STACK_NAME, DESTROY_DATA_PARAMETER } from './names';
 
 /** Runs `aws <args>` and returns its standard output; throws when the command fails. */

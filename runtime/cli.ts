@@ -1,11 +1,6 @@
 import { parseArgs } from 'node:util';
-import {
-  describeValidValues,
-  PARAMETER_NAMES,
-  ParameterDefinition,
-  PARAMETERS,
-  Topics,
-} from './contract/parameters';
+import { PARAMETERS, PARAMETER_NAMES, Topics, describeValidValues } from './contract';
+import type { ParameterDefinition } from './contract';
 
 export interface CliOptions {
   readonly configFile?: string;

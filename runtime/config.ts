@@ -1,38 +1,33 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from './firehose/delivery-stream';
-import { checkIpcEnvironment, IpcEndpoint } from './transport/ipc/environment';
 import {
-  checkParameterValue,
-  describeValidValues,
-  InputSource,
-  LogLevel,
   MIN_QUEUE_BYTE_BUDGET,
-  PARAMETER_NAMES,
-  ParameterDefinition,
-  ParameterName,
   PARAMETERS,
+  PARAMETER_NAMES,
   ProblemsError,
   QUEUE_SHARE_OF_FREE_MEMORY,
+  RUNTIME_RESERVE_BYTES,
+  WORK_DIR_ENV,
+  checkParameterValue,
+  describeValidValues,
+  separatorBytes,
+} from './contract';
+import type {
+  InputSource,
+  LogLevel,
+  ParameterDefinition,
+  ParameterName,
   QueueDiskSync,
   QueueFullPolicy,
   QueueStore,
   RecordSeparator,
-  RUNTIME_RESERVE_BYTES,
-  separatorBytes,
-  WORK_DIR_ENV,
-} from './contract/parameters';
+} from './contract';
+import { parseDeliveryStreamArn } from './firehose';
+import type { DeliveryStreamTarget } from './firehose';
+import { checkIpcEnvironment } from './transport';
+import type { IpcEndpoint, MqttConfig } from './transport';
 
-// The memory model is part of the component contract (the CDK app refuses memory limits below it); re-exported here
-// for the runtime modules that size the queues.
-export {
-  MIN_MEMORY_SIZE_KB,
-  MIN_QUEUE_BYTE_BUDGET,
-  QUEUE_SHARE_OF_FREE_MEMORY,
-  RUNTIME_RESERVE_BYTES,
-} from './contract/parameters';
-
-/** Validated configuration, in the runtime's own names. The wire names live only in `parameters.ts`. */
+/** Validated configuration, in the runtime's own names. The wire names live only in `contract/parameters.ts`. */
 export interface ConnectorConfig {
   readonly defaultDeliveryStream: DeliveryStreamTarget;
   readonly deliveryStreamQueueSize: number;
@@ -69,14 +64,6 @@ export interface QueueConfig {
   readonly diskMaxBytes: number;
   readonly diskSync: QueueDiskSync;
   readonly fullPolicy: QueueFullPolicy;
-}
-
-export interface MqttConfig {
-  readonly brokerUrl: string;
-  readonly clientId: string;
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
 }
 
 /** Heading of the error that lists every configuration problem. */

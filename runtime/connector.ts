@@ -1,14 +1,15 @@
 import type { ConnectorConfig } from './config';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from './firehose/delivery-stream';
-import type { RecordSender } from './firehose/firehose-sender';
-import { describeError, type Logger } from './logger';
-import { MemoryBudget } from './pacing/memory-budget';
-import { MessageContext, parseMessage } from './message/parse-message';
-import { MemoryRecordStore, RecordStore } from './store/record-store';
-import { SendBudget } from './pacing/send-budget';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from './message/status';
-import { StreamDispatcher, StreamSnapshot } from './streams/stream-dispatcher';
-import { StreamRegistry, TooManyStreamsError } from './streams/stream-registry';
+import { parseDeliveryStreamArn } from './firehose';
+import type { DeliveryStreamTarget, RecordSender } from './firehose';
+import { describeError } from './logger';
+import type { Logger } from './logger';
+import { ConnectorErrorCode, failStatus, parseMessage } from './message';
+import type { FailStatus, MessageContext, StatusEntry } from './message';
+import { MemoryBudget, SendBudget } from './pacing';
+import { MemoryRecordStore } from './store';
+import type { RecordStore } from './store';
+import { StreamDispatcher, StreamRegistry, TooManyStreamsError } from './streams';
+import type { StreamSnapshot } from './streams';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;

@@ -1,4 +1,4 @@
-import type { LogLevel } from './contract/parameters';
+import type { LogLevel } from './contract';
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

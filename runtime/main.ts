@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { parseCli, helpText } from './cli';
+import { helpText, parseCli } from './cli';
 import { loadConfig } from './config';
+import { ProblemsError } from './contract';
 import { useIpv4TokenExchangeService } from './credentials';
-import { createLogger, describeError } from './logger';
 import { LOCAL_MODE_NOT_BUNDLED, providedLocalMode } from './local-mode-slot';
-import { ProblemsError } from './contract/parameters';
-import { runConnector, RunningConnector } from './run';
+import { createLogger, describeError } from './logger';
+import { runConnector } from './run';
+import type { RunningConnector } from './run';
 
 /** Exit code for a command line or configuration the connector cannot run with. */
 const EXIT_USAGE = 2;

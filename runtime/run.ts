@@ -1,15 +1,17 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
-import { CONFIG_ERROR_HEADING, ConnectorConfig, MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET } from './config';
-import { Connector, ConnectorStats } from './connector';
-import { lockQueueDirectory, QueueDirectoryLock } from './store/disk/queue-lock';
-import { DiskRecordStore, storedStreamArns } from './store/disk/disk-record-store';
-import { FirehoseSender } from './firehose/firehose-sender';
-import { describeError, Logger } from './logger';
-import { Topics } from './message/parse-message';
-import { ProblemsError } from './contract/parameters';
-import { StatusPublisher } from './streams/status-publisher';
-import type { Transport } from './transport/transport';
-import { describeSources, openTransports } from './transport/open-transports';
+import { CONFIG_ERROR_HEADING } from './config';
+import type { ConnectorConfig } from './config';
+import { Connector } from './connector';
+import type { ConnectorStats } from './connector';
+import { MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET, ProblemsError, Topics } from './contract';
+import { FirehoseSender } from './firehose';
+import { describeError } from './logger';
+import type { Logger } from './logger';
+import { DiskRecordStore, lockQueueDirectory, storedStreamArns } from './store';
+import type { QueueDirectoryLock } from './store';
+import { StatusPublisher } from './streams';
+import { describeSources, openTransports } from './transport';
+import type { Transport } from './transport';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
 const STATUS_FLUSH_TIMEOUT_MS = 2000;

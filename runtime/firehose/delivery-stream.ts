@@ -1,4 +1,4 @@
-import { DELIVERY_STREAM_ARN_PATTERN } from '../contract/parameters';
+import { DELIVERY_STREAM_ARN_PATTERN } from '../contract';
 
 /** The parts of a delivery stream ARN the connector needs: where to send, and what to call the stream. */
 export interface DeliveryStreamTarget {

@@ -5,9 +5,9 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
 import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
+import type { QueuedRecord } from '../store';
 import type { DeliveryStreamTarget } from './delivery-stream';
 import { putRecordBatchBody, putRecordBody } from './request-body';
-import type { QueuedRecord } from '../store/record-store';
 
 /** The result of one record in one send. */
 export type RecordOutcome =

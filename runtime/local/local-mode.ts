@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
-import { RECOMMENDED_MEMORY_SIZE_KB } from '../contract/parameters';
+import { RECOMMENDED_MEMORY_SIZE_KB, Topics } from '../contract';
 import { createLogger } from '../logger';
-import { Topics } from '../message/parse-message';
-import { runConnector, RunningConnector } from '../run';
+import { runConnector } from '../run';
+import type { RunningConnector } from '../run';
 import { startEmbeddedBroker } from './embedded-broker';
 import { LocalFirehoseEndpoint } from './firehose-endpoint';
 

@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { DeliveryStreamTarget, parseDeliveryStreamArn } from '../firehose/delivery-stream';
-import { FirehoseLimits } from '../firehose/limits';
-import { Topics } from '../contract/parameters';
-import { ConnectorErrorCode, FailStatus, failStatus } from './status';
+import { Topics } from '../contract';
+import { FirehoseLimits, parseDeliveryStreamArn } from '../firehose';
+import type { DeliveryStreamTarget } from '../firehose';
+import { ConnectorErrorCode, failStatus } from './status';
+import type { FailStatus } from './status';
 
 /** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */
-export { Topics };
 
 const BINARY_PREFIX = 'kinesisfirehose/message/binary';
 

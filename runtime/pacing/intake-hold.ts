@@ -1,4 +1,4 @@
-import { FirehoseLimits } from '../firehose/limits';
+import { FirehoseLimits } from '../firehose';
 
 /** Ready records, or bytes, beyond which intake waits for a free send slot (four full batches). */
 const HOLD_BACKLOG_RECORDS = 4 * FirehoseLimits.maxBatchRecords;

@@ -1,4 +1,4 @@
-import type { QueuedRecord } from '../store/record-store';
+import type { QueuedRecord } from '../store';
 
 /**
  * What a queued record costs beyond its data: the record object, the Buffer and its backing store, the request id

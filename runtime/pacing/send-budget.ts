@@ -1,4 +1,4 @@
-import { FirehoseLimits } from '../firehose/limits';
+import { FirehoseLimits } from '../firehose';
 
 /**
  * Calls and record bytes in flight across all delivery streams. Each call holds its records two or three times over

@@ -1,7 +1,6 @@
-import { AdaptiveRate } from './adaptive-rate';
-import type { CallSettlement } from '../streams/call-settlement';
-import { FirehoseLimits } from '../firehose/limits';
+import { FirehoseLimits } from '../firehose';
 import type { Logger } from '../logger';
+import { AdaptiveRate, type Amount } from './adaptive-rate';
 
 /**
  * A throttled stream is sent a tenth of a second of its rate at a time: batches large enough that calls stay far
@@ -20,6 +19,16 @@ export interface StreamPacerOptions {
   readonly now: () => number;
   /** Called when a throttled stream's rate allows the batch it waited for. */
   readonly onReady: () => void;
+}
+
+/** What a settled call tells the pacer about the stream. */
+export interface CallFeedback {
+  /** What Firehose accepted. */
+  readonly accepted: Amount;
+  /** Records refused one by one because the stream is at its quota. */
+  readonly throttled: number;
+  /** Every record of the call was delivered. */
+  readonly wholeDelivered: boolean;
 }
 
 /**
@@ -84,14 +93,14 @@ export class StreamPacer {
    * Learns from a call sent at `sentAt`; `stalled` means the stream refused everything for a while and calls for
    * a backoff rather than a lower rate.
    */
-  settle(sentAt: number, batchRecords: number, settled: CallSettlement): 'ok' | 'slowed' | 'stalled' {
-    const verdict = this.rate.settle(this.options.now(), sentAt, settled.accepted, settled.throttled);
+  settle(sentAt: number, call: CallFeedback): 'ok' | 'slowed' | 'stalled' {
+    const verdict = this.rate.settle(this.options.now(), sentAt, call.accepted, call.throttled);
     // Slow start: one call at a time until calls go through whole, so that a stream at its quota is not sent
     // four full batches before its first answer says so.
-    if (settled.ended.length === batchRecords && settled.failed === 0) {
+    if (call.wholeDelivered) {
       this.window = Math.min(this.options.maxInFlight, this.window + 1);
     }
-    if (verdict === 'slowed') this.logThrottling(settled.throttled);
+    if (verdict === 'slowed') this.logThrottling(call.throttled);
     return verdict;
   }
 

@@ -1,7 +1,8 @@
-import type { Amount } from '../pacing/adaptive-rate';
-import type { RecordOutcome } from '../firehose/firehose-sender';
-import type { QueuedRecord } from '../store/record-store';
-import { failStatus, StatusEntry, successStatus } from '../message/status';
+import type { RecordOutcome } from '../firehose';
+import { failStatus, successStatus } from '../message';
+import type { StatusEntry } from '../message';
+import type { Amount } from '../pacing';
+import type { QueuedRecord } from '../store';
 
 /**
  * Per-record error codes that mean "the stream is at its quota": Firehose refuses the records over a stream's

@@ -1,5 +1,7 @@
-import { describeError, Logger } from '../logger';
-import { StatusEntry, statusPayload } from '../message/status';
+import { describeError } from '../logger';
+import type { Logger } from '../logger';
+import { statusPayload } from '../message';
+import type { StatusEntry } from '../message';
 
 /** Most entries in one status message: one PutRecordBatch worth, about 50 KB of JSON. */
 const MAX_ENTRIES_PER_MESSAGE = 500;

@@ -1,17 +1,21 @@
-import { backoffDelayMs, BackoffOptions } from '../pacing/backoff';
+import type { QueueFullPolicy } from '../contract';
+import { FirehoseLimits } from '../firehose';
+import type { DeliveryStreamTarget, RecordSender } from '../firehose';
+import { describeError } from '../logger';
+import type { Logger } from '../logger';
+import { ConnectorErrorCode, failStatus } from '../message';
+import type { FailStatus, IncomingRecord, StatusEntry } from '../message';
+import {
+  IntakeHold,
+  MemoryBudget,
+  SendBudget,
+  StreamPacer,
+  backoffDelayMs,
+  recordFootprint,
+} from '../pacing';
+import type { BackoffOptions } from '../pacing';
+import type { QueuedRecord, RecordStore } from '../store';
 import { settleCall } from './call-settlement';
-import type { DeliveryStreamTarget } from '../firehose/delivery-stream';
-import { FirehoseLimits } from '../firehose/limits';
-import type { RecordSender } from '../firehose/firehose-sender';
-import { describeError, Logger } from '../logger';
-import { MemoryBudget, recordFootprint } from '../pacing/memory-budget';
-import type { IncomingRecord } from '../message/parse-message';
-import type { QueueFullPolicy } from '../contract/parameters';
-import type { QueuedRecord, RecordStore } from '../store/record-store';
-import { IntakeHold } from '../pacing/intake-hold';
-import { SendBudget } from '../pacing/send-budget';
-import { StreamPacer } from '../pacing/stream-pacer';
-import { ConnectorErrorCode, FailStatus, failStatus, StatusEntry } from '../message/status';
 
 export interface StreamDispatcherOptions {
   readonly stream: DeliveryStreamTarget;
@@ -41,8 +45,6 @@ export interface StreamDispatcherOptions {
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
 }
-
-export type { QueueFullPolicy };
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
@@ -349,7 +351,11 @@ export class StreamDispatcher {
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
-    const verdict = this.pacer.settle(sentAt, batch.length, settled);
+    const verdict = this.pacer.settle(sentAt, {
+      accepted: settled.accepted,
+      throttled: settled.throttled,
+      wholeDelivered: settled.ended.length === batch.length && settled.failed === 0,
+    });
     // Progress ends a backoff's escalation at once; a stream at its quota is slowed down, not backed off.
     if (settled.accepted.records > 0) this.consecutiveFailures = 0;
     const failure =

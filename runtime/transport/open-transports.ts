@@ -1,15 +1,27 @@
-import type { ConnectorConfig } from '../config';
-import { IpcTransport } from './ipc/ipc-transport';
+import type { InputSource } from '../contract';
 import type { LogFields, Logger } from '../logger';
-import { describeBroker, MqttTransport } from './mqtt/mqtt-transport';
-import { MessageHandler, settleAll, Transport } from './transport';
+import { IpcTransport } from './ipc';
+import type { IpcEndpoint } from './ipc';
+import { MqttTransport, describeBroker } from './mqtt';
+import type { MqttConfig } from './mqtt';
+import { settleAll } from './transport';
+import type { MessageHandler, Transport } from './transport';
+
+/** The settings that choose the transports: a part of the connector's configuration. */
+export interface TransportSettings {
+  readonly inputSource: InputSource;
+  readonly statusToIoTCore: boolean;
+  readonly mqtt: MqttConfig;
+  /** The nucleus's IPC socket and token, when the process was started by the nucleus. */
+  readonly ipc?: IpcEndpoint;
+}
 
 /**
  * Opens what the configuration asks for: the MQTT transport for `InputSource` `mqtt` or `both`, the IPC transport for
  * `ipc`, `both`, or statuses to AWS IoT Core. Statuses go to every source's status topic.
  */
 export function openTransports(
-  config: ConnectorConfig,
+  config: TransportSettings,
   onMessage: MessageHandler,
   logger: Logger,
 ): Transport {
@@ -38,7 +50,7 @@ export function openTransports(
 }
 
 /** Where input comes from and statuses go, for the start-up log line. */
-export function describeSources(config: ConnectorConfig): LogFields {
+export function describeSources(config: TransportSettings): LogFields {
   return {
     inputSource: config.inputSource,
     broker: config.inputSource === 'ipc' ? undefined : describeBroker(config.mqtt.brokerUrl),

@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { DiskRecordStore } from '../../runtime/store/disk/disk-record-store';
+import type { DiskSyncPolicy } from '../../runtime/store/disk/options';
 import { lockQueueDirectory } from '../../runtime/store/disk/queue-lock';
-import { DiskRecordStore, DiskSyncPolicy } from '../../runtime/store/disk/disk-record-store';
 
 /**
  * A process that uses a disk queue as the connector does: it takes the folder's lock, appends `count` records

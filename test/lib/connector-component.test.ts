@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAccessControl } from '../../lib/access-control';
 import { DEFAULT_COMPONENT_NAME } from '../../lib/recipe';
-import { defaultParameterValues, PARAMETER_NAMES } from '../../runtime/contract/parameters';
+import { PARAMETER_NAMES, defaultParameterValues } from '../../runtime/contract/parameters';
 import { joinText, logicalId, OTHER_STREAM_ARN, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
 
 const ASSET_BUCKET = '<Sub:cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}>';

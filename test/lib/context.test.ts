@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX, parseContext } from '../../lib/context';
-import { ProblemsError } from '../../runtime/contract/parameters';
+import { ProblemsError } from '../../runtime/contract/problems-error';
 import { OTHER_STREAM_ARN, STUB_ARTIFACT, THING_GROUP_ARN } from './fixtures/constants';
 
 function parse(context: Record<string, unknown>) {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEPLOYMENT_PARAMETER_NAMES } from '../../lib/context';
 import { buildRecipe } from '../../lib/recipe';
-import { PARAMETER_NAMES, ProblemsError } from '../../runtime/contract/parameters';
+import { PARAMETER_NAMES } from '../../runtime/contract/parameters';
+import { ProblemsError } from '../../runtime/contract/problems-error';
 import { localArtifactUri, parseLocalComponentArgs, writeLocalComponent } from '../../lib/local-component';
 import { STUB_ARTIFACT, STUB_ENTRY } from './fixtures/constants';
 

@@ -14,11 +14,10 @@ import {
 import {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
-  defaultParameterValues,
   MIN_OLD_SPACE_MIB,
   oldSpaceMiB,
-  PARAMETER_NAMES,
-} from '../../runtime/contract/parameters';
+} from '../../runtime/contract/node-options';
+import { PARAMETER_NAMES, defaultParameterValues } from '../../runtime/contract/parameters';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AwsCli, parseTeardownArgs, tearDown } from '../../lib/teardown';
-import { ProblemsError } from '../../runtime/contract/parameters';
+import { ProblemsError } from '../../runtime/contract/problems-error';
 
 /** What `describe-stacks` returns for a stack deployed by this version with default options. */
 const DEPLOYED_STACK = {

@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../runtime/config';
 import {
-  loadConfig,
   MIN_QUEUE_BYTE_BUDGET,
   QUEUE_SHARE_OF_FREE_MEMORY,
   RUNTIME_RESERVE_BYTES,
-} from '../../runtime/config';
-import { ProblemsError } from '../../runtime/contract/parameters';
+} from '../../runtime/contract/memory';
+import { ProblemsError } from '../../runtime/contract/problems-error';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 

@@ -1,10 +1,10 @@
 import { loadConfig } from '../../runtime/config';
 import { Connector } from '../../runtime/connector';
+import { Topics } from '../../runtime/contract/topics';
 import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-stream';
 import { silentLogger } from '../../runtime/logger';
-import { Topics } from '../../runtime/message/parse-message';
-import { MemoryRecordStore } from '../../runtime/store/record-store';
 import type { StatusEntry } from '../../runtime/message/status';
+import { MemoryRecordStore } from '../../runtime/store/memory-record-store';
 import { FakeSender, permanent } from '../helpers/fake-sender';
 import { waitFor } from '../helpers/wait';
 

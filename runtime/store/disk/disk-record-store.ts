@@ -8,9 +8,6 @@ import { QueueCounts, TailWriter } from './tail-writer';
 import { describeError, Logger } from '../../logger';
 import type { QueuedRecord, RecordStore } from '../record-store';
 
-export { storedStreamArns, streamDirectory } from './queue-folder';
-export type { DiskRecordStoreOptions, DiskSyncPolicy } from './options';
-
 interface Lease {
   readonly record: QueuedRecord;
   readonly segment: SegmentFile;

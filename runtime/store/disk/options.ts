@@ -1,5 +1,6 @@
-import { createLogger, Logger } from '../../logger';
-import { PARAMETERS } from '../../contract/parameters';
+import { PARAMETERS } from '../../contract';
+import { createLogger } from '../../logger';
+import type { Logger } from '../../logger';
 
 /**
  * When the disk queue forces its writes to the device (the `QueueDiskSync` parameter). Every write reaches the

@@ -1,4 +1,4 @@
-import type { InputSource } from '../../contract/parameters';
+import type { InputSource } from '../../contract';
 
 /**
  * How a component finds Greengrass IPC: the nucleus starts it with the path of its socket and the component's token

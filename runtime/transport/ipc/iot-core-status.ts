@@ -1,4 +1,5 @@
-import { StatusEntry, statusPayload } from '../../message/status';
+import { statusPayload } from '../../message';
+import type { StatusEntry } from '../../message';
 
 /**
  * Largest payload AWS IoT Core accepts in one message: 128 KB.

@@ -1,14 +1,20 @@
-import { IpcClientOptions, GreengrassIpcClient } from './client/client';
+import { Ipc } from '../../contract';
+import { describeError } from '../../logger';
+import type { Logger } from '../../logger';
+import { ConnectorErrorCode, MAX_JSON_MESSAGE_BYTES, failStatus, statusPayload } from '../../message';
+import { settleAll } from '../transport';
+import type { MessageHandler, Transport } from '../transport';
+import {
+  GreengrassIpcClient,
+  IpcService,
+  IpcServiceError,
+  PublishToIoTCore,
+  Qos,
+  literalPrefix,
+} from './client';
+import type { IpcClientOptions, SubscriptionEvent, TopicSubscription } from './client';
 import type { IpcEndpoint } from './environment';
-import { IpcService, literalPrefix, PublishToIoTCore, Qos } from './client/model';
-import { IpcServiceError } from './client/operation';
-import type { SubscriptionEvent, TopicSubscription } from './client/subscription';
 import { splitStatusPayload } from './iot-core-status';
-import { describeError, Logger } from '../../logger';
-import { MAX_JSON_MESSAGE_BYTES } from '../../message/parse-message';
-import { Ipc } from '../../contract/parameters';
-import { ConnectorErrorCode, failStatus, statusPayload } from '../../message/status';
-import { MessageHandler, settleAll, Transport } from '../transport';
 
 /**
  * Longest IPC message read whole: the largest JSON message that can hold a valid record (`MAX_JSON_MESSAGE_BYTES`,

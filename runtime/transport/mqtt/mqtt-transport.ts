@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
-import { backoffDelayMs } from '../../pacing/backoff';
-import type { MqttConfig } from '../../config';
-import { describeError, Logger } from '../../logger';
-import { MAX_JSON_MESSAGE_BYTES, Topics } from '../../message/parse-message';
-import { OversizeMarker } from './packet-size-guard';
+import { Topics } from '../../contract';
+import { describeError } from '../../logger';
+import type { Logger } from '../../logger';
+import { MAX_JSON_MESSAGE_BYTES } from '../../message';
+import { backoffDelayMs } from '../../pacing';
 import type { MessageHandler, Transport } from '../transport';
+import { OversizeMarker } from './packet-size-guard';
 
 /**
  * Largest PUBLISH the parser may buffer whole: the largest JSON message that can hold a valid record, with its
@@ -15,6 +16,15 @@ const MAX_BUFFERED_PUBLISH_BYTES = MAX_JSON_MESSAGE_BYTES + 2 + 65_535 + 2;
 
 /** Resubscription after a refused SUBSCRIBE: from 1 s doubling to a minute. */
 const SUBSCRIBE_RETRY = { baseMs: 1000, maxMs: 60_000 } as const;
+
+/** Where the broker is and how to authenticate to it: `MqttBrokerUrl`, `MqttClientId` and the TLS files. */
+export interface MqttConfig {
+  readonly brokerUrl: string;
+  readonly clientId: string;
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
 
 /**
  * The connector's two MQTT connections:

@@ -1,6 +1,6 @@
 import { scripts } from '../../../package.json';
+import { RECOMMENDED_MEMORY_SIZE_KB } from '../../../runtime/contract/memory';
 import { connectorNodeOptions } from '../../../runtime/contract/node-options';
-import { RECOMMENDED_MEMORY_SIZE_KB } from '../../../runtime/contract/parameters';
 
 // The benchmark's memory figures hold only for a connector started with these options, so every way users start
 // it must pass them. The component's Run script is checked in test/lib/recipe.test.ts.

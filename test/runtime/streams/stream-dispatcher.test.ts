@@ -1,7 +1,7 @@
 import { parseDeliveryStreamArn } from '../../../runtime/firehose/delivery-stream';
 import { silentLogger } from '../../../runtime/logger';
 import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
-import { MemoryRecordStore } from '../../../runtime/store/record-store';
+import { MemoryRecordStore } from '../../../runtime/store/memory-record-store';
 import type { StatusEntry } from '../../../runtime/message/status';
 import { StreamDispatcher, StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
 import { FakeSender, permanent, quotaResponder, retryable } from '../../helpers/fake-sender';

@@ -1,16 +1,13 @@
-import { BackoffOptions, backoffDelayMs } from '../../../pacing/backoff';
-import { describeError, Logger } from '../../../logger';
+import { describeError } from '../../../logger';
+import type { Logger } from '../../../logger';
+import { backoffDelayMs } from '../../../pacing';
+import type { BackoffOptions } from '../../../pacing';
 import { ConnectionRefusedError, IpcConnection } from './connection';
-import {
-  OperationModel,
-  PublishToIoTCore,
-  publishToIoTCoreRequest,
-  PublishToTopic,
-  publishToTopicRequest,
-  QosValue,
-} from './model';
+import { PublishToIoTCore, PublishToTopic, publishToIoTCoreRequest, publishToTopicRequest } from './model';
+import type { OperationModel, QosValue } from './model';
 import { RpcOperation } from './operation';
-import { SubscriptionHandler, TopicSubscription } from './subscription';
+import { TopicSubscription } from './subscription';
+import type { SubscriptionHandler } from './subscription';
 
 export interface IpcClientOptions {
   /** The nucleus's socket: `AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT`. */

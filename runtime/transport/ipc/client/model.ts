@@ -1,4 +1,4 @@
-import { Ipc } from '../../../contract/parameters';
+import { Ipc } from '../../../contract';
 
 /**
  * The three Greengrass IPC operations the connector uses, with their wire shapes (JSON field names verbatim, as

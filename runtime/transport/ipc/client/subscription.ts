@@ -1,15 +1,13 @@
-import { BackoffOptions, backoffDelayMs } from '../../../pacing/backoff';
-import { describeError, Logger } from '../../../logger';
+import { describeError } from '../../../logger';
+import type { Logger } from '../../../logger';
+import { backoffDelayMs } from '../../../pacing';
+import type { BackoffOptions } from '../../../pacing';
 import type { IpcConnection } from './connection';
 import type { Frame } from './frame-reader';
-import {
-  IpcService,
-  MalformedEventError,
-  parseSubscriptionMessage,
-  SubscribeToTopic,
-  TopicMessage,
-} from './model';
-import { IpcServiceError, RpcOperation, StreamEnd } from './operation';
+import { IpcService, MalformedEventError, SubscribeToTopic, parseSubscriptionMessage } from './model';
+import type { TopicMessage } from './model';
+import { IpcServiceError, RpcOperation } from './operation';
+import type { StreamEnd } from './operation';
 
 /** What a subscription hands its handler. */
 export type SubscriptionEvent =

@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import {
-  DiskRecordStore,
-  DiskRecordStoreOptions,
-  storedStreamArns,
-} from '../../../../runtime/store/disk/disk-record-store';
+import { DiskRecordStore } from '../../../../runtime/store/disk/disk-record-store';
+import type { DiskRecordStoreOptions } from '../../../../runtime/store/disk/options';
+import { storedStreamArns } from '../../../../runtime/store/disk/queue-folder';
 import { tableCrc32 } from '../../../../runtime/store/disk/segment';
 import type { QueuedRecord } from '../../../../runtime/store/record-store';
 import { startDiskQueueWriter } from '../../../helpers/disk-queue-writer';

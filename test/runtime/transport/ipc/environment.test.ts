@@ -1,5 +1,5 @@
 import { loadConfig } from '../../../../runtime/config';
-import { ProblemsError } from '../../../../runtime/contract/parameters';
+import { ProblemsError } from '../../../../runtime/contract/problems-error';
 
 /** How the configuration decides the input source and finds the nucleus (runtime/ipc/environment.ts). */
 

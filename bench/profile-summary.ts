@@ -61,7 +61,7 @@ function moduleAt(modules: readonly { line: number; module: string }[], line: nu
   return found;
 }
 
-/** `node_modules/@smithy/core/dist/x.js` -> `@smithy/core`; `runtime/messages.ts` stays. */
+/** `node_modules/@smithy/core/dist/x.js` -> `@smithy/core`; `runtime/message/parse-message.ts` stays. */
 function packageOf(module: string): string {
   const match = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(module);
   return match ? match[1] : module;

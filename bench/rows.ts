@@ -287,7 +287,7 @@ export function configurationNotes(options: Options): string[] {
     notes.push(`Connector bundle: ${options.bundle}`);
   }
   notes.push(
-    `Connector Node.js options: ${CONNECTOR_NODE_OPTIONS.join(' ')} (runtime/node-options.ts, as the component ` +
+    `Connector Node.js options: ${CONNECTOR_NODE_OPTIONS.join(' ')} (runtime/contract/node-options.ts, as the component ` +
       `runs it)${options.nodeArgs.length > 0 ? `, then ${options.nodeArgs.join(' ')}` : ''}`,
   );
   return notes;

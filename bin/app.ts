@@ -4,7 +4,7 @@
  * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { ComponentVersions } from '../lib/component-versions';
+import { type ComponentVersions } from '../lib/component-versions';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';

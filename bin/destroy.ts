@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { AwsCli, parseTeardownArgs, tearDown, TEARDOWN_USAGE } from '../lib/teardown';
+import { type AwsCli, parseTeardownArgs, tearDown, TEARDOWN_USAGE } from '../lib/teardown';
 import { DEFAULT_STACK_NAME } from '../lib/names';
 import { ProblemsError } from '../runtime/contract';
 

@@ -7,10 +7,10 @@ import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { ARTIFACT_FILE_NAME, Topics } from '../runtime/contract';
 import type { ParameterName } from '../runtime/contract';
-import { buildFingerprint, ComponentVersions } from './component-versions';
+import { buildFingerprint, type ComponentVersions } from './component-versions';
 import { DEFAULT_COMPONENT_VERSION, DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
 import { devicePolicyNamePrefix } from './names';
-import { buildRecipe, ComponentRecipe } from './recipe';
+import { buildRecipe, type ComponentRecipe } from './recipe';
 import { bundleRuntime, RUNTIME_ENTRY } from './runtime-bundle';
 
 export const MQTT_BRIDGE_COMPONENT = 'aws.greengrass.clientdevices.mqtt.Bridge';

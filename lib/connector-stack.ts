@@ -7,17 +7,17 @@ import {
   Fn,
   Size,
   Stack,
-  StackProps,
+  type StackProps,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { type Construct } from 'constructs';
 import { ComponentVersions, DEFAULT_COMPONENT_VERSIONS_FILE } from './component-versions';
 import { ConnectorComponent } from './connector-component';
 import {
-  ConnectorContext,
+  type ConnectorContext,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
   DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
 } from './context';

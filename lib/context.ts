@@ -16,17 +16,17 @@ import {
 import type { ParameterName } from '../runtime/contract';
 import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
-import { OUTPUT_PREFIX_ALLOWED, OutputPrefixKind, outputPrefixProblem } from './output-prefix';
+import { OUTPUT_PREFIX_ALLOWED, type OutputPrefixKind, outputPrefixProblem } from './output-prefix';
 import { COMPONENT_INPUT_SOURCE } from './recipe';
 import {
-  ContextField,
-  ContextLookup,
+  type ContextField,
+  type ContextLookup,
   ContextReader,
   field,
-  FieldValues,
+  type FieldValues,
   misspeltKeyProblems,
   readFields,
-  StringRule,
+  type StringRule,
 } from './private/context-reader';
 
 export type { ContextLookup, StringRule } from './private/context-reader';

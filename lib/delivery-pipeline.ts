@@ -1,6 +1,6 @@
 import {
   ArnFormat,
-  CfnCondition,
+  type CfnCondition,
   CfnResource,
   Duration,
   Fn,
@@ -14,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, IDependable } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX } from './context';
 import { acknowledge, wildcardResourceFinding } from './nag';
 import { manageBucketCleanupProvider } from './private/bucket-cleanup';

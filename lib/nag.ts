@@ -1,16 +1,16 @@
 import {
   App,
   CfnResource,
-  IPolicyValidationContext,
-  IPolicyValidationPlugin,
-  PolicyValidationPluginReport,
-  PolicyViolation,
+  type IPolicyValidationContext,
+  type IPolicyValidationPlugin,
+  type PolicyValidationPluginReport,
+  type PolicyViolation,
   Stack,
   Validations,
 } from 'aws-cdk-lib';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { IConstruct } from 'constructs';
+import { type IConstruct } from 'constructs';
 
 /**
  * Acknowledges one cdk-nag finding on `scope` (and its children) with the reason a reviewer reads. cdk-nag 3 reads

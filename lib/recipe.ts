@@ -18,7 +18,7 @@ import {
   defaultParameterValues,
 } from '../runtime/contract';
 import type { InputSource, ParameterDefinition, ParameterName } from '../runtime/contract';
-import { AccessControl, buildAccessControl } from './access-control';
+import { type AccessControl, buildAccessControl } from './access-control';
 import { BASE_COMPONENT_NAME } from './names';
 
 /** Default component name (of the default stack); `aws.greengrass.*` names are reserved for AWS. */

@@ -173,7 +173,7 @@ function readConfigFile(file: string | undefined, problems: string[]): RawValues
   return parsed as RawValues;
 }
 
-/** The shared check of `parameters.ts`, with the default for a value that is not set. */
+/** The shared check of `contract/parameters.ts`, with the default for a value that is not set. */
 function parseParameter(
   name: ParameterName,
   value: unknown,

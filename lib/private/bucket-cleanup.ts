@@ -7,7 +7,7 @@
  * The function gets a fixed name so that its log group name is known without a reference back to the function.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
  */
-import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { bucketCleanupFunctionName } from '../names';

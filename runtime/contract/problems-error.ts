@@ -3,6 +3,8 @@
  * them in one pass: a heading, one line per problem, and an optional footer such as a usage text.
  */
 export class ProblemsError extends Error {
+  override readonly name = 'ProblemsError';
+
   constructor(
     readonly heading: string,
     readonly problems: readonly string[],
@@ -10,6 +12,5 @@ export class ProblemsError extends Error {
   ) {
     const list = problems.map((problem) => `  - ${problem}`).join('\n');
     super(`${heading}:\n${list}${footer === undefined ? '' : `\n\n${footer}`}`);
-    this.name = 'ProblemsError';
   }
 }

@@ -1,6 +1,6 @@
 import {
   FirehoseClient,
-  FirehoseClientConfig,
+  type FirehoseClientConfig,
   PutRecordBatchCommand,
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
@@ -159,7 +159,7 @@ export class FirehoseSender implements RecordSender {
 
 const EMPTY = new Uint8Array(0);
 
-/** Where a command's input carries the request body built by `firehose-request-body.ts`. */
+/** Where a command's input carries the request body built by `request-body.ts`. */
 const PREBUILT_BODY = Symbol('prebuiltBody');
 
 function withBody<T extends object>(input: T, body: Uint8Array): T {

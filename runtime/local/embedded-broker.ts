@@ -6,6 +6,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type * as AedesModule from 'aedes';
 import type { Aedes } from 'aedes';
 
 export interface EmbeddedBrokerOptions {
@@ -97,7 +98,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
  * aedes 1.x is an ES module. esbuild bundles it, tsx and Node 20.19+ load it, but Jest on Node before 24.9 cannot
  * load an ES module from a CommonJS test, so say what to do instead of Jest's generic advice.
  */
-async function loadAedes(): Promise<typeof import('aedes')> {
+async function loadAedes(): Promise<typeof AedesModule> {
   try {
     return await import('aedes');
   } catch (error) {

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 /**
  * The per-call limits the service enforces. https://docs.aws.amazon.com/firehose/latest/dev/limits.html
  *
- * Written out here rather than imported from runtime/firehose-limits.ts: the endpoint is what the connector is
+ * Written out here rather than imported from runtime/firehose/limits.ts: the endpoint is what the connector is
  * tested against, so a wrong value in the connector must not pass both.
  */
 export const FIREHOSE_LIMITS = {

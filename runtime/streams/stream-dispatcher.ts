@@ -7,7 +7,7 @@ import { ConnectorErrorCode, failStatus } from '../message';
 import type { FailStatus, IncomingRecord, StatusEntry } from '../message';
 import {
   IntakeHold,
-  MemoryBudget,
+  type MemoryBudget,
   SendBudget,
   StreamPacer,
   backoffDelayMs,

@@ -27,11 +27,12 @@ export type ReleasedTotals = Omit<StreamSnapshot, 'stream' | 'queued'>;
 
 /** Thrown by `acquire` when every one of `maxStreams` streams holds records. */
 export class TooManyStreamsError extends Error {
+  override readonly name = 'TooManyStreamsError';
+
   constructor(readonly maxStreams: number) {
     super(
       `The connector already serves ${maxStreams} delivery streams, each with records queued (MaxDeliveryStreams)`,
     );
-    this.name = 'TooManyStreamsError';
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * What the connector needs from an input source: messages in, statuses out. `mqtt-transport.ts` (a broker) and
- * `ipc-transport.ts` (Greengrass IPC) provide it; `transports.ts` picks them from the configuration.
+ * What the connector needs from an input source: messages in, statuses out. `mqtt/` (a broker) and
+ * `ipc/` (Greengrass IPC) provide it; `open-transports.ts` picks them from the configuration.
  */
 
 /**

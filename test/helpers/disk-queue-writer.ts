@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DiskRecordStore } from '../../runtime/store/disk/disk-record-store';
 import type { DiskSyncPolicy } from '../../runtime/store/disk/options';

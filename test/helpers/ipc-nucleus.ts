@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameReader } from '../../runtime/transport/ipc/client/frame-reader';
-import { encodeMessage, RpcMessage } from '../../runtime/transport/ipc/client/protocol';
-import { AccessControl, IpcAuthorizer } from './ipc-access-control';
+import { encodeMessage, type RpcMessage } from '../../runtime/transport/ipc/client/protocol';
+import { type AccessControl, IpcAuthorizer } from './ipc-access-control';
 import { waitFor } from './wait';
 
 /**

@@ -1,4 +1,4 @@
-import mqtt, { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { StatusEntry } from '../../runtime/message/status';
 import { waitFor } from './wait';
 

@@ -1,10 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRecipe, ComponentRecipe } from '../../lib/recipe';
-import { startTestBroker, TestBroker } from '../helpers/broker';
-import { CONNECTOR_BUNDLE, LogLine } from '../helpers/connector-process';
+import { buildRecipe, type ComponentRecipe } from '../../lib/recipe';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { CONNECTOR_BUNDLE, type LogLine } from '../helpers/connector-process';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { StandInNucleus } from '../helpers/ipc-nucleus';
 import { TestMqttClient } from '../helpers/mqtt-client';

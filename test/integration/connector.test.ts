@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
-import { startTestBroker, TestBroker } from '../helpers/broker';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
 

@@ -2,8 +2,8 @@ import { lstatSync, mkdtempSync, readdirSync, statSync, truncateSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
-import { startTestBroker, TestBroker } from '../helpers/broker';
-import { ConnectorProcess, LogLine } from '../helpers/connector-process';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { ConnectorProcess, type LogLine } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { sleep, waitFor } from '../helpers/wait';
 

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusEntry } from '../../runtime/message/status';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
-import { startTestBroker, TestBroker } from '../helpers/broker';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { idsNotAnsweredOnce, processMetrics } from '../helpers/process-metrics';
-import { createSmallDisk, SmallDisk } from '../helpers/small-disk';
+import { createSmallDisk, type SmallDisk } from '../helpers/small-disk';
 import { waitFor } from '../helpers/wait';
 
 /**

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
-import { startTestBroker, TestBroker } from '../helpers/broker';
-import { createTestCertificates, TestCertificates } from '../helpers/certificates';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { createTestCertificates, type TestCertificates } from '../helpers/certificates';
 import { ConnectorProcess } from '../helpers/connector-process';
 import { sleep, waitFor } from '../helpers/wait';
 

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../../bin/app';
 import { ComponentVersions } from '../../lib/component-versions';
-import { ConnectorStack } from '../../lib/connector-stack';
-import { ComponentRecipe } from '../../lib/recipe';
+import { type ConnectorStack } from '../../lib/connector-stack';
+import { type ComponentRecipe } from '../../lib/recipe';
 import { STUB_ARTIFACT, STUB_ENTRY } from './fixtures/constants';
 
 export * from './fixtures/constants';

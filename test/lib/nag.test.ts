@@ -1,11 +1,11 @@
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
+import { type IConstruct } from 'constructs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectorStack } from '../../lib/connector-stack';
+import { type ConnectorStack } from '../../lib/connector-stack';
 import { templateViolations } from '../../lib/nag';
 import { OTHER_STREAM_ARN, synth, THING_GROUP_ARN } from './app-fixture';
 

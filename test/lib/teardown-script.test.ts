@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AwsCli, parseTeardownArgs, tearDown } from '../../lib/teardown';
+import { type AwsCli, parseTeardownArgs, tearDown } from '../../lib/teardown';
 import { ProblemsError } from '../../runtime/contract/problems-error';
 
 /** What `describe-stacks` returns for a stack deployed by this version with default options. */

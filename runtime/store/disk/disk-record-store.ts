@@ -1,11 +1,11 @@
 import { prepareStreamFolder, removeStreamFolder, streamDirectory, writeMetadata } from './queue-folder';
-import { RecoveredQueue, recoverStreamFolder } from './recovery';
+import { type RecoveredQueue, recoverStreamFolder } from './recovery';
 import { BlockReader, encodeRecord, MAX_DATA_BYTES, MAX_REQUEST_ID_BYTES } from './segment';
-import { SegmentCursor, Unreadable } from './segment-cursor';
+import { SegmentCursor, type Unreadable } from './segment-cursor';
 import { SegmentFile } from './segment-file';
-import { DiskRecordStoreOptions, DiskSyncPolicy, resolveDiskStoreOptions } from './options';
-import { QueueCounts, TailWriter } from './tail-writer';
-import { describeError, Logger } from '../../logger';
+import { type DiskRecordStoreOptions, type DiskSyncPolicy, resolveDiskStoreOptions } from './options';
+import { type QueueCounts, TailWriter } from './tail-writer';
+import { describeError, type Logger } from '../../logger';
 import type { QueuedRecord, RecordStore } from '../record-store';
 
 interface Lease {
@@ -17,7 +17,7 @@ interface Lease {
 
 /**
  * A delivery stream's queue in append-only files, so that records survive a kill, a crash and (depending on
- * `sync`) a power cut; see `disk-segment.ts` for the format. Memory holds a few numbers per segment file and the
+ * `sync`) a power cut; see `segment.ts` for the format. Memory holds a few numbers per segment file and the
  * records currently leased, never the backlog: leased records are read back from disk.
  *
  * Delivery is at least once: a record whose release had not reached the disk before a crash is sent again.

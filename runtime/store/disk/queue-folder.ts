@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, describeError, Logger } from '../../logger';
+import { createLogger, describeError, type Logger } from '../../logger';
 import { syncDirectory } from './synced-file';
 
 /**
- * The layout of `QueueDirectory` (documented byte for byte in `disk-segment.ts`) and the folder operations the
+ * The layout of `QueueDirectory` (documented byte for byte in `segment.ts`) and the folder operations the
  * stores and the lock share. Records hold message payloads, so every folder is the connector user's alone (0700)
  * and every file too (0600), whatever the process's umask.
  */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isNotFound, prepareQueueDirectory, removeFile } from './queue-folder';
-import { createLogger, describeError, Logger } from '../../logger';
+import { createLogger, describeError, type Logger } from '../../logger';
 
 /**
  * One connector process per `QueueDirectory`: two would append to the same segment files and interleave their
@@ -35,6 +35,8 @@ export interface LockHolder {
 
 /** A running process holds the lock of the folder. */
 export class QueueDirectoryInUseError extends Error {
+  override readonly name = 'QueueDirectoryInUseError';
+
   constructor(
     readonly directory: string,
     readonly holder: LockHolder,
@@ -44,7 +46,6 @@ export class QueueDirectoryInUseError extends Error {
         `${new Date(holder.lockedAt * 1000).toISOString()}). Give each connector its own QueueDirectory, or stop ` +
         `the other one. If process ${holder.pid} is not a connector, delete ${join(directory, LOCK_FILE)}.`,
     );
-    this.name = 'QueueDirectoryInUseError';
   }
 }
 

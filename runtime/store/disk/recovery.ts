@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { ACK_FILE, ackPathOf, isNotFound, removeFile, SEGMENT_FILE, segmentPath } from './queue-folder';
-import { BlockReader, parseAcks, scanSegment, SegmentProblem } from './segment';
+import { type BlockReader, parseAcks, scanSegment, type SegmentProblem } from './segment';
 import type { Logger } from '../../logger';
 
 /** A range of a segment found damaged when the store opened, which reading skips. */

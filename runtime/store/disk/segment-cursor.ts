@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { SegmentFile } from './segment-file';
-import { BlockReader, bodyMatches, decodeHeader, RECORD_HEADER_BYTES, RecordHeader } from './segment';
+import { BlockReader, bodyMatches, decodeHeader, RECORD_HEADER_BYTES, type RecordHeader } from './segment';
 import { describeError } from '../../logger';
 
 /** A record found at the cursor. */

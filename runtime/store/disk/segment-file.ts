@@ -1,7 +1,7 @@
 import { ackPathOf, openPrivateFile, removeFile, segmentPath } from './queue-folder';
 import type { RecoveredSegment, SkippedRange } from './recovery';
 import { encodeAck } from './segment';
-import { describeError, Logger } from '../../logger';
+import { describeError, type Logger } from '../../logger';
 import { SyncedFile, syncDirectory } from './synced-file';
 
 /**

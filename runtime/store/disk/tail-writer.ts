@@ -1,7 +1,7 @@
 import { SegmentFile } from './segment-file';
 import type { DiskSyncPolicy } from './options';
-import { describeError, Logger } from '../../logger';
-import { Deferred, deferred } from './synced-file';
+import { describeError, type Logger } from '../../logger';
+import { type Deferred, deferred } from './synced-file';
 
 /** What a disk queue holds, shared by the store and its tail writer. */
 export interface QueueCounts {

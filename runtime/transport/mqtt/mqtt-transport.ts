@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Topics } from '../../contract';
 import { describeError } from '../../logger';
 import type { Logger } from '../../logger';

@@ -3,7 +3,7 @@ import { silentLogger } from '../../../runtime/logger';
 import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
 import { MemoryRecordStore } from '../../../runtime/store/memory-record-store';
 import type { StatusEntry } from '../../../runtime/message/status';
-import { StreamDispatcher, StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
+import { StreamDispatcher, type StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
 import { FakeSender, permanent, quotaResponder, retryable } from '../../helpers/fake-sender';
 import { advance, advanceUntil, useFakeTime } from '../../helpers/fake-time';
 

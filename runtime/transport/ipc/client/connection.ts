@@ -1,5 +1,5 @@
-import { createConnection, Socket } from 'node:net';
-import { Frame, FrameReader } from './frame-reader';
+import { createConnection, type Socket } from 'node:net';
+import { type Frame, FrameReader } from './frame-reader';
 import {
   CONTENT_TYPE_JSON,
   encodeMessage,
@@ -8,7 +8,7 @@ import {
   MessageType,
   PROTOCOL_VERSION,
   ProtocolError,
-  RpcMessage,
+  type RpcMessage,
 } from './protocol';
 
 export interface IpcConnectionOptions {

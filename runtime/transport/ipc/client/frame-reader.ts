@@ -8,7 +8,7 @@ import {
   PROTOCOL_MAX_HEADERS_BYTES,
   PROTOCOL_MAX_MESSAGE_BYTES,
   ProtocolError,
-  RpcMessage,
+  type RpcMessage,
   toRpcMessage,
 } from './protocol';
 

@@ -1,6 +1,6 @@
 import type { IpcConnection } from './connection';
 import type { Frame } from './frame-reader';
-import { errorMessageOf, OperationModel } from './model';
+import { errorMessageOf, type OperationModel } from './model';
 import { CONTENT_TYPE_JSON, HeaderName, MessageFlags, MessageType, terminates } from './protocol';
 
 /** The nucleus answered with an error shape (`aws.greengrass#UnauthorizedError`, ...) or a plain-text error. */

@@ -9,7 +9,7 @@
  * @see https://github.com/aws/aws-iot-device-sdk-js-v2/blob/main/lib/eventstream_rpc.ts
  * @see https://github.com/awslabs/aws-c-event-stream/blob/main/include/aws/event-stream/event_stream_rpc.h
  */
-import { EventStreamCodec, MessageHeaders } from '@smithy/core/event-streams';
+import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 
 export const MessageType = {

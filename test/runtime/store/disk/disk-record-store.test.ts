@@ -8,7 +8,7 @@ import { storedStreamArns } from '../../../../runtime/store/disk/queue-folder';
 import { tableCrc32 } from '../../../../runtime/store/disk/segment';
 import type { QueuedRecord } from '../../../../runtime/store/record-store';
 import { startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
-import { captureLogger, LogEntry, logged } from '../../../helpers/log-capture';
+import { captureLogger, type LogEntry, logged } from '../../../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';

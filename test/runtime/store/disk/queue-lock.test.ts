@@ -5,11 +5,11 @@ import {
   LOCK_FILE,
   lockQueueDirectory,
   QueueDirectoryInUseError,
-  QueueDirectoryLock,
+  type QueueDirectoryLock,
 } from '../../../../runtime/store/disk/queue-lock';
 import type { LogFields } from '../../../../runtime/logger';
-import { DiskQueueWriter, startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
-import { captureLogger, LogEntry } from '../../../helpers/log-capture';
+import { type DiskQueueWriter, startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
+import { captureLogger, type LogEntry } from '../../../helpers/log-capture';
 
 const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
 

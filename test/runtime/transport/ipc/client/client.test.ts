@@ -1,5 +1,8 @@
-import { createServer, Server, Socket } from 'node:net';
-import { GreengrassIpcClient, IpcClientOptions } from '../../../../../runtime/transport/ipc/client/client';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  GreengrassIpcClient,
+  type IpcClientOptions,
+} from '../../../../../runtime/transport/ipc/client/client';
 import { FrameReader } from '../../../../../runtime/transport/ipc/client/frame-reader';
 import {
   encodeMessage,

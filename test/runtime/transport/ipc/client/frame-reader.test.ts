@@ -1,10 +1,10 @@
-import { Frame, FrameReader } from '../../../../../runtime/transport/ipc/client/frame-reader';
+import { type Frame, FrameReader } from '../../../../../runtime/transport/ipc/client/frame-reader';
 import {
   encodeMessage,
   MessageFlags,
   MessageType,
   ProtocolError,
-  RpcMessage,
+  type RpcMessage,
 } from '../../../../../runtime/transport/ipc/client/protocol';
 
 function message(streamId: number, payload: Buffer, headers: Record<string, string> = {}): RpcMessage {

@@ -25,6 +25,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // A type-only import says so, so that the reader (and esbuild, file by file) knows it leaves no code behind.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // One import statement per module, types inline, so each symbol has one visible path.
+      'no-duplicate-imports': 'error',
     },
   },
 );

@@ -5,15 +5,15 @@
 import { existsSync } from 'node:fs';
 import { version as packageVersion } from '../package.json';
 import {
+  checkParameterValue,
   DELIVERY_STREAM_ARN_PATTERN,
   MIN_MEMORY_SIZE_KB,
-  PARAMETERS,
   PARAMETER_NAMES,
+  type ParameterName,
+  PARAMETERS,
   ProblemsError,
   RECOMMENDED_MEMORY_SIZE_KB,
-  checkParameterValue,
 } from '../runtime/contract';
-import type { ParameterName } from '../runtime/contract';
 import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, type OutputPrefixKind, outputPrefixProblem } from './output-prefix';

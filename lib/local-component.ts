@@ -7,13 +7,13 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   ARTIFACT_FILE_NAME,
+  checkParameterValue,
   DELIVERY_STREAM_ARN_PATTERN,
   MIN_MEMORY_SIZE_KB,
+  type ParameterName,
   PARAMETERS,
   ProblemsError,
-  checkParameterValue,
 } from '../runtime/contract';
-import type { ParameterName } from '../runtime/contract';
 import {
   COMPONENT_NAME_RULE,
   COMPONENT_VERSION_RULE,

@@ -9,15 +9,17 @@
 import {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
+  defaultParameterValues,
+  type InputSource,
   MIN_OLD_SPACE_MIB,
   OLD_SPACE_HEADROOM_MIB,
-  PARAMETERS,
   PARAMETER_NAMES,
+  type ParameterDefinition,
+  type ParameterName,
+  PARAMETERS,
   SHUTDOWN_EXIT_SECONDS,
   WORK_DIR_ENV,
-  defaultParameterValues,
 } from '../runtime/contract';
-import type { InputSource, ParameterDefinition, ParameterName } from '../runtime/contract';
 import { type AccessControl, buildAccessControl } from './access-control';
 import { BASE_COMPONENT_NAME } from './names';
 

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
-import { PARAMETERS, PARAMETER_NAMES, Topics, describeValidValues } from './contract';
-import type { ParameterDefinition } from './contract';
+import {
+  describeValidValues,
+  PARAMETER_NAMES,
+  type ParameterDefinition,
+  PARAMETERS,
+  Topics,
+} from './contract';
 
 export interface CliOptions {
   readonly configFile?: string;

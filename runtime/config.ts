@@ -1,31 +1,27 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  MIN_QUEUE_BYTE_BUDGET,
-  PARAMETERS,
-  PARAMETER_NAMES,
-  ProblemsError,
-  QUEUE_SHARE_OF_FREE_MEMORY,
-  RUNTIME_RESERVE_BYTES,
-  WORK_DIR_ENV,
   checkParameterValue,
   describeValidValues,
+  type InputSource,
+  type LogLevel,
+  MIN_QUEUE_BYTE_BUDGET,
+  PARAMETER_NAMES,
+  type ParameterDefinition,
+  type ParameterName,
+  PARAMETERS,
+  ProblemsError,
+  QUEUE_SHARE_OF_FREE_MEMORY,
+  type QueueDiskSync,
+  type QueueFullPolicy,
+  type QueueStore,
+  type RecordSeparator,
+  RUNTIME_RESERVE_BYTES,
   separatorBytes,
+  WORK_DIR_ENV,
 } from './contract';
-import type {
-  InputSource,
-  LogLevel,
-  ParameterDefinition,
-  ParameterName,
-  QueueDiskSync,
-  QueueFullPolicy,
-  QueueStore,
-  RecordSeparator,
-} from './contract';
-import { parseDeliveryStreamArn } from './firehose';
-import type { DeliveryStreamTarget } from './firehose';
-import { checkIpcEnvironment } from './transport';
-import type { IpcEndpoint, MqttConfig } from './transport';
+import { type DeliveryStreamTarget, parseDeliveryStreamArn } from './firehose';
+import { checkIpcEnvironment, type IpcEndpoint, type MqttConfig } from './transport';
 
 /** Validated configuration, in the runtime's own names. The wire names live only in `contract/parameters.ts`. */
 export interface ConnectorConfig {

@@ -1,15 +1,17 @@
 import type { ConnectorConfig } from './config';
-import { parseDeliveryStreamArn } from './firehose';
-import type { DeliveryStreamTarget, RecordSender } from './firehose';
-import { describeError } from './logger';
-import type { Logger } from './logger';
-import { ConnectorErrorCode, failStatus, parseMessage } from './message';
-import type { FailStatus, MessageContext, StatusEntry } from './message';
+import { type DeliveryStreamTarget, parseDeliveryStreamArn, type RecordSender } from './firehose';
+import { describeError, type Logger } from './logger';
+import {
+  ConnectorErrorCode,
+  failStatus,
+  type FailStatus,
+  type MessageContext,
+  parseMessage,
+  type StatusEntry,
+} from './message';
 import { MemoryBudget, SendBudget } from './pacing';
-import { MemoryRecordStore } from './store';
-import type { RecordStore } from './store';
-import { StreamDispatcher, StreamRegistry, TooManyStreamsError } from './streams';
-import type { StreamSnapshot } from './streams';
+import { MemoryRecordStore, type RecordStore } from './store';
+import { StreamDispatcher, StreamRegistry, type StreamSnapshot, TooManyStreamsError } from './streams';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;

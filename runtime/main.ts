@@ -5,8 +5,7 @@ import { ProblemsError } from './contract';
 import { useIpv4TokenExchangeService } from './credentials';
 import { LOCAL_MODE_NOT_BUNDLED, providedLocalMode } from './local-mode-slot';
 import { createLogger, describeError } from './logger';
-import { runConnector } from './run';
-import type { RunningConnector } from './run';
+import { runConnector, type RunningConnector } from './run';
 
 /** Exit code for a command line or configuration the connector cannot run with. */
 const EXIT_USAGE = 2;

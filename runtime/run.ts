@@ -1,17 +1,12 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
-import { CONFIG_ERROR_HEADING } from './config';
-import type { ConnectorConfig } from './config';
-import { Connector } from './connector';
-import type { ConnectorStats } from './connector';
+import { CONFIG_ERROR_HEADING, type ConnectorConfig } from './config';
+import { Connector, type ConnectorStats } from './connector';
 import { MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET, ProblemsError, Topics } from './contract';
 import { FirehoseSender } from './firehose';
-import { describeError } from './logger';
-import type { Logger } from './logger';
-import { DiskRecordStore, lockQueueDirectory, storedStreamArns } from './store';
-import type { QueueDirectoryLock } from './store';
+import { describeError, type Logger } from './logger';
+import { DiskRecordStore, lockQueueDirectory, type QueueDirectoryLock, storedStreamArns } from './store';
 import { StatusPublisher } from './streams';
-import { describeSources, openTransports } from './transport';
-import type { Transport } from './transport';
+import { describeSources, openTransports, type Transport } from './transport';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
 const STATUS_FLUSH_TIMEOUT_MS = 2000;

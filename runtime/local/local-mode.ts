@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../config';
 import { RECOMMENDED_MEMORY_SIZE_KB, Topics } from '../contract';
 import { createLogger } from '../logger';
-import { runConnector } from '../run';
-import type { RunningConnector } from '../run';
+import { runConnector, type RunningConnector } from '../run';
 import { startEmbeddedBroker } from './embedded-broker';
 import { LocalFirehoseEndpoint } from './firehose-endpoint';
 

@@ -1,9 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Topics } from '../contract';
-import { FirehoseLimits, parseDeliveryStreamArn } from '../firehose';
-import type { DeliveryStreamTarget } from '../firehose';
-import { ConnectorErrorCode, failStatus } from './status';
-import type { FailStatus } from './status';
+import { type DeliveryStreamTarget, FirehoseLimits, parseDeliveryStreamArn } from '../firehose';
+import { ConnectorErrorCode, failStatus, type FailStatus } from './status';
 
 /** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */
 

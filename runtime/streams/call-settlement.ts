@@ -1,6 +1,5 @@
 import type { RecordOutcome } from '../firehose';
-import { failStatus, successStatus } from '../message';
-import type { StatusEntry } from '../message';
+import { failStatus, type StatusEntry, successStatus } from '../message';
 import type { Amount } from '../pacing';
 import type { QueuedRecord } from '../store';
 

@@ -1,7 +1,5 @@
-import { describeError } from '../logger';
-import type { Logger } from '../logger';
-import { statusPayload } from '../message';
-import type { StatusEntry } from '../message';
+import { describeError, type Logger } from '../logger';
+import { type StatusEntry, statusPayload } from '../message';
 
 /** Most entries in one status message: one PutRecordBatch worth, about 50 KB of JSON. */
 const MAX_ENTRIES_PER_MESSAGE = 500;

@@ -1,19 +1,22 @@
 import type { QueueFullPolicy } from '../contract';
-import { FirehoseLimits } from '../firehose';
-import type { DeliveryStreamTarget, RecordSender } from '../firehose';
-import { describeError } from '../logger';
-import type { Logger } from '../logger';
-import { ConnectorErrorCode, failStatus } from '../message';
-import type { FailStatus, IncomingRecord, StatusEntry } from '../message';
+import { type DeliveryStreamTarget, FirehoseLimits, type RecordSender } from '../firehose';
+import { describeError, type Logger } from '../logger';
 import {
+  ConnectorErrorCode,
+  failStatus,
+  type FailStatus,
+  type IncomingRecord,
+  type StatusEntry,
+} from '../message';
+import {
+  backoffDelayMs,
+  type BackoffOptions,
   IntakeHold,
   type MemoryBudget,
+  recordFootprint,
   SendBudget,
   StreamPacer,
-  backoffDelayMs,
-  recordFootprint,
 } from '../pacing';
-import type { BackoffOptions } from '../pacing';
 import type { QueuedRecord, RecordStore } from '../store';
 import { settleCall } from './call-settlement';
 

@@ -1,8 +1,6 @@
 import type { DeliveryStreamTarget } from '../firehose';
-import { describeError } from '../logger';
-import type { Logger } from '../logger';
-import { zeroCounts } from './stream-dispatcher';
-import type { StreamDispatcher, StreamSnapshot } from './stream-dispatcher';
+import { describeError, type Logger } from '../logger';
+import { type StreamDispatcher, type StreamSnapshot, zeroCounts } from './stream-dispatcher';
 
 export interface StreamRegistryOptions {
   /** `MaxDeliveryStreams`: most streams served at once, the default stream included. */

@@ -1,11 +1,8 @@
 import type { InputSource } from '../contract';
 import type { LogFields, Logger } from '../logger';
-import { IpcTransport } from './ipc';
-import type { IpcEndpoint } from './ipc';
-import { MqttTransport, describeBroker } from './mqtt';
-import type { MqttConfig } from './mqtt';
-import { settleAll } from './transport';
-import type { MessageHandler, Transport } from './transport';
+import { type IpcEndpoint, IpcTransport } from './ipc';
+import { describeBroker, type MqttConfig, MqttTransport } from './mqtt';
+import { type MessageHandler, settleAll, type Transport } from './transport';
 
 /** The settings that choose the transports: a part of the connector's configuration. */
 export interface TransportSettings {

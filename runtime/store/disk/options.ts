@@ -1,6 +1,5 @@
 import { PARAMETERS } from '../../contract';
-import { createLogger } from '../../logger';
-import type { Logger } from '../../logger';
+import { createLogger, type Logger } from '../../logger';
 
 /**
  * When the disk queue forces its writes to the device (the `QueueDiskSync` parameter). Every write reaches the

@@ -1,5 +1,4 @@
-import { statusPayload } from '../../message';
-import type { StatusEntry } from '../../message';
+import { type StatusEntry, statusPayload } from '../../message';
 
 /**
  * Largest payload AWS IoT Core accepts in one message: 128 KB.

@@ -1,18 +1,18 @@
 import { Ipc } from '../../contract';
-import { describeError } from '../../logger';
-import type { Logger } from '../../logger';
+import { describeError, type Logger } from '../../logger';
 import { ConnectorErrorCode, MAX_JSON_MESSAGE_BYTES, failStatus, statusPayload } from '../../message';
-import { settleAll } from '../transport';
-import type { MessageHandler, Transport } from '../transport';
+import { type MessageHandler, settleAll, type Transport } from '../transport';
 import {
   GreengrassIpcClient,
+  type IpcClientOptions,
   IpcService,
   IpcServiceError,
+  literalPrefix,
   PublishToIoTCore,
   Qos,
-  literalPrefix,
+  type SubscriptionEvent,
+  type TopicSubscription,
 } from './client';
-import type { IpcClientOptions, SubscriptionEvent, TopicSubscription } from './client';
 import type { IpcEndpoint } from './environment';
 import { splitStatusPayload } from './iot-core-status';
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Topics } from '../../contract';
-import { describeError } from '../../logger';
-import type { Logger } from '../../logger';
+import { describeError, type Logger } from '../../logger';
 import { MAX_JSON_MESSAGE_BYTES } from '../../message';
 import { backoffDelayMs } from '../../pacing';
 import type { MessageHandler, Transport } from '../transport';

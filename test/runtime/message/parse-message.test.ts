@@ -4,10 +4,10 @@ import {
   MAX_JSON_DEPTH,
   MAX_JSON_MESSAGE_BYTES,
   MAX_REQUEST_ID_LENGTH,
+  type MessageContext,
   nestingExceeds,
   parseMessage,
 } from '../../../runtime/message/parse-message';
-import type { MessageContext } from '../../../runtime/message/parse-message';
 
 const DEFAULT_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/default-stream';
 const OTHER_ARN = 'arn:aws:firehose:eu-central-1:123456789012:deliverystream/stream2-name';

@@ -1,13 +1,16 @@
-import { describeError } from '../../../logger';
-import type { Logger } from '../../../logger';
-import { backoffDelayMs } from '../../../pacing';
-import type { BackoffOptions } from '../../../pacing';
+import { describeError, type Logger } from '../../../logger';
+import { backoffDelayMs, type BackoffOptions } from '../../../pacing';
 import { ConnectionRefusedError, IpcConnection } from './connection';
-import { PublishToIoTCore, PublishToTopic, publishToIoTCoreRequest, publishToTopicRequest } from './model';
-import type { OperationModel, QosValue } from './model';
+import {
+  type OperationModel,
+  PublishToIoTCore,
+  publishToIoTCoreRequest,
+  PublishToTopic,
+  publishToTopicRequest,
+  type QosValue,
+} from './model';
 import { RpcOperation } from './operation';
-import { TopicSubscription } from './subscription';
-import type { SubscriptionHandler } from './subscription';
+import { type SubscriptionHandler, TopicSubscription } from './subscription';
 
 export interface IpcClientOptions {
   /** The nucleus's socket: `AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT`. */

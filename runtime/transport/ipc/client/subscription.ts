@@ -1,13 +1,15 @@
-import { describeError } from '../../../logger';
-import type { Logger } from '../../../logger';
-import { backoffDelayMs } from '../../../pacing';
-import type { BackoffOptions } from '../../../pacing';
+import { describeError, type Logger } from '../../../logger';
+import { backoffDelayMs, type BackoffOptions } from '../../../pacing';
 import type { IpcConnection } from './connection';
 import type { Frame } from './frame-reader';
-import { IpcService, MalformedEventError, SubscribeToTopic, parseSubscriptionMessage } from './model';
-import type { TopicMessage } from './model';
-import { IpcServiceError, RpcOperation } from './operation';
-import type { StreamEnd } from './operation';
+import {
+  IpcService,
+  MalformedEventError,
+  parseSubscriptionMessage,
+  SubscribeToTopic,
+  type TopicMessage,
+} from './model';
+import { IpcServiceError, RpcOperation, type StreamEnd } from './operation';
 
 /** What a subscription hands its handler. */
 export type SubscriptionEvent =

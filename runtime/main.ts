@@ -11,6 +11,11 @@ import { runConnector, type RunningConnector } from './run';
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<void> {
+  // A bug in a callback must not take queued records down with the process: log it and carry on. Installed before
+  // anything starts, as are the signal handlers below, so that no phase of start-up is without them.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`Unhandled rejection: ${describeError(reason).errorMessage}\n`);
+  });
   let cli;
   try {
     cli = parseCli(argv);
@@ -23,7 +28,33 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  let running: RunningConnector;
+  let running: RunningConnector | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    // Greengrass's Shutdown step sends SIGTERM, and the nucleus sends another when the step ends: the second one must
+    // not cut the flush short (the nucleus's SIGKILL 5 s later remains the hard stop).
+    if (stopping) {
+      process.stderr.write(`Received ${signal} again: still flushing queued records\n`);
+      return;
+    }
+    stopping = true;
+    if (running === undefined) {
+      // Still loading the configuration or starting the local mode's broker: nothing is queued yet.
+      process.stderr.write(`Received ${signal} before the connector started: exiting\n`);
+      process.exit(0);
+    }
+    process.stderr.write(`Received ${signal}: flushing queued records before exit\n`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${describeError(error).errorMessage}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
   try {
     if (cli.local) {
       const runLocal = providedLocalMode();
@@ -35,7 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
     } else {
       useIpv4TokenExchangeService(process.env);
       const config = loadConfig({ file: cli.configFile, env: process.env });
-      running = await runConnector(config, { logger: createLogger(config.logLevel) });
+      running = runConnector(config, { logger: createLogger(config.logLevel) });
     }
   } catch (error) {
     if (error instanceof ProblemsError) {
@@ -44,31 +75,6 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     throw error;
   }
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    // Greengrass's Shutdown step sends SIGTERM, and the nucleus sends another when the step ends: the second one must
-    // not cut the flush short (the nucleus's SIGKILL 5 s later remains the hard stop).
-    if (stopping) {
-      process.stderr.write(`Received ${signal} again: still flushing queued records\n`);
-      return;
-    }
-    stopping = true;
-    process.stderr.write(`Received ${signal}: flushing queued records before exit\n`);
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`Shutdown failed: ${describeError(error).errorMessage}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  // A bug in a callback must not take queued records down with the process: log it and carry on.
-  process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`Unhandled rejection: ${describeError(reason).errorMessage}\n`);
-  });
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

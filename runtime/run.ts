@@ -18,13 +18,23 @@ export interface RunOptions {
 }
 
 export interface RunningConnector {
+  /**
+   * Resolves once every input topic is subscribed and statuses can go out, which the log says with `Ready`. The
+   * connector does not wait for it: what it takes in before then is sent every `PublishInterval` and stopped
+   * cleanly, so a refused subscription or a status connection that never comes up strands nothing.
+   */
+  readonly ready: Promise<void>;
   stats(): ConnectorStats;
   /** Stops intake, flushes what is queued within `ShutdownTimeoutSeconds`, publishes the statuses, disconnects. */
   stop(): Promise<void>;
 }
 
-/** Starts the connector: Firehose sender, queues, and the MQTT connections, with a periodic stats line. */
-export async function runConnector(config: ConnectorConfig, options: RunOptions): Promise<RunningConnector> {
+/**
+ * Starts the connector: Firehose sender, queues, the input and status connections, and a periodic stats line.
+ * Returns at once, sending on its interval from the start, so that a SIGTERM's handler can stop it however far
+ * the connections got.
+ */
+export function runConnector(config: ConnectorConfig, options: RunOptions): RunningConnector {
   const { logger } = options;
   const sender = new FirehoseSender({
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
@@ -77,16 +87,17 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     logger,
   );
   transportLink.transport = transport;
-  await transport.ready();
   connector.start();
-  logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });
+  let stopping: Promise<void> | undefined;
+  const ready = transport.ready().then(() => {
+    if (!stopping) logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });
+  });
 
   const statsTimer =
     config.statsIntervalSeconds > 0
       ? setInterval(() => logger.info('stats', { ...connector.stats() }), config.statsIntervalSeconds * 1000)
       : undefined;
 
-  let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     const started = Date.now();
     clearInterval(statsTimer);
@@ -109,6 +120,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     );
   };
   return {
+    ready,
     stats: () => connector.stats(),
     stop: () => (stopping ??= stop()),
   };

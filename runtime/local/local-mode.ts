@@ -55,10 +55,12 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
     overrides: { MqttBrokerUrl: broker.url },
   });
   const logger = createLogger(config.logLevel, (line) => process.stderr.write(line));
-  const running = await runConnector(config, {
+  const running = runConnector(config, {
     logger,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // The banner invites a publish: the embedded broker keeps nothing for a session not yet subscribed.
+  await running.ready;
 
   const stream = config.defaultDeliveryStream.name;
   process.stdout.write(`Firehose connector running locally (no AWS account needed)
@@ -76,6 +78,7 @@ Watch the statuses:
 `);
   const counter = startCounter(running, endpoint);
   return {
+    ready: running.ready,
     stats: () => running.stats(),
     stop: async () => {
       clearInterval(counter);

@@ -91,16 +91,29 @@ export class MqttTransport implements Transport {
     }
     let onSubscribed!: () => void;
     const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+    const inputTopics = [Topics.json, Topics.binary];
+    // Topics the broker has not granted in this process yet. Each is taken in as soon as it is granted: a broker
+    // that refuses one (an ACL on binary/#) must not keep the other from being served.
+    let pending = new Set<string>(inputTopics);
     let refusals = 0;
     let retryTimer: NodeJS.Timeout | undefined;
     const subscribe = (): void => {
       retryTimer = undefined;
-      intake.subscribe([Topics.json, Topics.binary], { qos: 1 }, (error, granted) => {
-        // A broker that refuses a topic (an ACL, a quota) answers SUBACK with 0x80 for it rather than an error.
-        const refused = granted?.filter((grant) => grant.qos === 0x80).map((grant) => grant.topic) ?? [];
-        if (!error && refused.length === 0) {
+      const topics = [...pending];
+      intake.subscribe(topics, { qos: 1 }, (error, _grants, suback) => {
+        // A broker that refuses a topic (an ACL, a quota) answers SUBACK with 0x80 for it, and MQTT.js then reports
+        // an error for the whole SUBSCRIBE: the SUBACK says which topics were granted all the same.
+        const codes = suback?.granted ?? [];
+        const granted = topics.filter((_, index) => {
+          const code = codes[index];
+          return typeof code === 'number' && (code & 0x80) === 0;
+        });
+        if (granted.length > 0) {
+          for (const topic of granted) pending.delete(topic);
+          logger.info('Subscribed', { topics: granted, qos: 1 });
+        }
+        if (pending.size === 0) {
           refusals = 0;
-          logger.info('Subscribed', { topics: [Topics.json, Topics.binary], qos: 1 });
           onSubscribed();
           return;
         }
@@ -109,7 +122,7 @@ export class MqttTransport implements Transport {
         refusals++;
         const retryInMs = backoffDelayMs(refusals, SUBSCRIBE_RETRY);
         logger.error('The broker refused the subscription to the input topics; retrying', {
-          topics: refused.length > 0 ? refused : [Topics.json, Topics.binary],
+          topics: [...pending],
           ...(error ? describeError(error) : { errorMessage: 'SUBACK refused the topic (0x80)' }),
           retryInMs,
         });
@@ -117,11 +130,14 @@ export class MqttTransport implements Transport {
         retryTimer = setTimeout(subscribe, retryInMs);
       });
     };
+    let connections = 0;
     intake.on('connect', (packet) => {
       clearTimeout(retryTimer);
-      // With a session present the broker still holds our subscriptions; otherwise (first start, or a broker
-      // that lost its state) they are made again.
-      if (packet.sessionPresent) return onSubscribed();
+      // A session the broker kept still holds the subscriptions granted on an earlier connection of this process.
+      // At start the connector subscribes whatever the session holds: a session from an earlier run may lack a topic
+      // the broker refused it then.
+      if (++connections === 1 || !packet.sessionPresent) pending = new Set(inputTopics);
+      if (pending.size === 0) return onSubscribed();
       subscribe();
     });
     intake.on('end', () => clearTimeout(retryTimer));

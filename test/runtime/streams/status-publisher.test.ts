@@ -1,6 +1,6 @@
-import { silentLogger } from '../../../runtime/logger';
+import { createLogger, silentLogger } from '../../../runtime/logger';
 import { failStatus, successStatus } from '../../../runtime/message/status';
-import { StatusPublisher } from '../../../runtime/streams/status-publisher';
+import { MAX_UNACKNOWLEDGED_STATUS_BYTES, StatusPublisher } from '../../../runtime/streams/status-publisher';
 
 describe('StatusPublisher', () => {
   it('gathers entries reported in one turn into one {"response": [...]} message', async () => {
@@ -52,5 +52,66 @@ describe('StatusPublisher', () => {
 
     expect(published).toHaveLength(1);
     expect(published[0]).toContain('"kept"');
+  });
+});
+
+describe('StatusPublisher with a status destination that does not acknowledge', () => {
+  it('holds at most 8 MiB of status messages awaiting acknowledgement, drops the rest, and says so in the log', async () => {
+    // Prepare: a destination that takes messages and never acknowledges them, as a status connection that is down.
+    const published: string[] = [];
+    const logs: { message: string; [field: string]: unknown }[] = [];
+    const publisher = new StatusPublisher(
+      (payload) => {
+        published.push(payload);
+        return new Promise<void>(() => undefined);
+      },
+      createLogger('info', (line) => logs.push(JSON.parse(line) as { message: string })),
+    );
+    const longId = 'x'.repeat(1000);
+
+    // Act: 20,000 statuses of about 1 KB each, some 20 MiB in all.
+    for (let index = 0; index < 40; index++) {
+      publisher.report(Array.from({ length: 500 }, () => successStatus(longId, 'r')));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    // Assess
+    const heldBytes = published.reduce((total, payload) => total + Buffer.byteLength(payload), 0);
+    expect(heldBytes).toBeLessThanOrEqual(MAX_UNACKNOWLEDGED_STATUS_BYTES);
+    expect(heldBytes).toBeGreaterThan(MAX_UNACKNOWLEDGED_STATUS_BYTES - 600_000);
+    expect(logs.map((line) => line.message)).toEqual([
+      'Dropping status messages: the status destination has not acknowledged the earlier ones',
+    ]);
+  });
+
+  it('publishes again once the destination acknowledges, and logs how many entries were dropped', async () => {
+    // Prepare
+    const pending: (() => void)[] = [];
+    const logs: { message: string; [field: string]: unknown }[] = [];
+    const publisher = new StatusPublisher(
+      () => new Promise<void>((resolve) => pending.push(resolve)),
+      createLogger('info', (line) => logs.push(JSON.parse(line) as { message: string })),
+    );
+    const longId = 'x'.repeat(1000);
+    for (let index = 0; index < 20; index++) {
+      publisher.report(Array.from({ length: 500 }, () => successStatus(longId, 'r')));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const heldMessages = pending.length;
+
+    // Act
+    for (const acknowledge of pending.splice(0)) acknowledge();
+    await publisher.flush();
+    publisher.report([successStatus('after', 'r')]);
+    const flushing = publisher.flush();
+    for (const acknowledge of pending.splice(0)) acknowledge();
+    await flushing;
+
+    // Assess
+    expect(logs.map((line) => line.message)).toEqual([
+      'Dropping status messages: the status destination has not acknowledged the earlier ones',
+      'Publishing status messages again',
+    ]);
+    expect(logs[1]).toMatchObject({ droppedEntries: 20 * 500 - heldMessages * 500 });
   });
 });

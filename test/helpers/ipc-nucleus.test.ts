@@ -1,3 +1,6 @@
+import { createConnection, type Socket } from 'node:net';
+import { FrameReader } from '../../runtime/transport/ipc/client/frame-reader';
+import { encodeMessage, type RpcMessage } from '../../runtime/transport/ipc/client/protocol';
 import { StandInNucleus } from './ipc-nucleus';
 import { OfficialIpcClient } from './official-ipc-client';
 import { waitFor } from './wait';
@@ -208,5 +211,129 @@ describe('the stand-in nucleus, driven by the official IPC client', () => {
 
     // Assess
     expect(client.disconnected).toBe(true);
+  });
+});
+
+/** A client that writes raw event stream RPC messages, to break the protocol as the official client never does. */
+class RawClient {
+  readonly received: RpcMessage[] = [];
+  closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    const reader = new FrameReader(1024 * 1024);
+    socket.on('data', (chunk: Buffer) =>
+      this.received.push(...reader.push(chunk).map((frame) => frame.message)),
+    );
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => undefined);
+  }
+
+  static async connect(socketPath: string, authToken: string): Promise<RawClient> {
+    const socket = createConnection({ path: socketPath });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const client = new RawClient(socket);
+    client.send({
+      type: 4,
+      flags: 0,
+      streamId: 0,
+      headers: { ':version': '0.1.0', ':content-type': 'application/json' },
+      payload: Buffer.from(JSON.stringify({ authToken })),
+    });
+    await waitFor(() => client.received.length === 1, 5000, 'the ConnectAck');
+    return client;
+  }
+
+  send(message: RpcMessage): void {
+    this.socket.write(encodeMessage(message));
+  }
+
+  /** A SubscribeToTopic request on `streamId`. */
+  subscribe(streamId: number, topic: string): void {
+    this.send({
+      type: 0,
+      flags: 0,
+      streamId,
+      headers: {
+        operation: 'aws.greengrass#SubscribeToTopic',
+        'service-model-type': 'aws.greengrass#SubscribeToTopicRequest',
+        ':content-type': 'application/json',
+      },
+      payload: Buffer.from(JSON.stringify({ topic })),
+    });
+  }
+
+  terminate(streamId: number): void {
+    this.send({ type: 0, flags: 2, streamId, headers: {}, payload: Buffer.alloc(0) });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+describe('the stand-in nucleus, as strict as aws-c-event-stream', () => {
+  const raws: RawClient[] = [];
+
+  afterEach(() => {
+    for (const raw of raws.splice(0)) raw.close();
+  });
+
+  async function connectRaw(): Promise<RawClient> {
+    const raw = await RawClient.connect(nucleus.socketPath, 'token-1');
+    raws.push(raw);
+    return raw;
+  }
+
+  it('answers a new stream id that is not the last one plus one with a ProtocolError, and closes the connection', async () => {
+    // Prepare
+    const raw = await connectRaw();
+    raw.subscribe(1, 'test/json');
+    await nucleus.waitForSubscribers('test/json', 1);
+
+    // Act
+    raw.subscribe(3, 'test/json');
+    await waitFor(() => raw.closed, 5000, 'the connection closed');
+
+    // Assess
+    expect(raw.received.at(-1)).toMatchObject({ type: 6, streamId: 0 });
+    expect(JSON.parse(raw.received.at(-1)!.payload.toString())).toEqual({
+      message:
+        'stream-id values must be monotonically incrementing. A new stream-id arrived that was incremented by more than 1.',
+    });
+  });
+
+  it('answers a message on a stream it no longer has with a ProtocolError, and closes the connection', async () => {
+    // Prepare: stream 1 ends when the subscription is terminated.
+    const raw = await connectRaw();
+    raw.subscribe(1, 'test/json');
+    await nucleus.waitForSubscribers('test/json', 1);
+    raw.terminate(1);
+    await waitFor(() => nucleus.subscribers('test/json').length === 0, 5000, 'the subscription ended');
+
+    // Act
+    raw.subscribe(1, 'test/json');
+    await waitFor(() => raw.closed, 5000, 'the connection closed');
+
+    // Assess
+    expect(nucleus.protocolErrors).toEqual([
+      'stream-id values must be monotonically incrementing. A stream-id arrived that was lower than the last seen stream-id.',
+    ]);
+  });
+
+  it("ignores a TerminateStream on a stream it no longer has, which a close crossing the server's can send", async () => {
+    // Prepare
+    const raw = await connectRaw();
+    raw.subscribe(1, 'test/json');
+    await nucleus.waitForSubscribers('test/json', 1);
+    nucleus.endSubscriptions();
+
+    // Act
+    raw.terminate(1);
+    raw.subscribe(2, 'test/json');
+    await nucleus.waitForSubscribers('test/json', 1);
+
+    // Assess
+    expect(raw.closed).toBe(false);
+    expect(nucleus.protocolErrors).toEqual([]);
   });
 });

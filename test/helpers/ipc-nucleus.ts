@@ -15,10 +15,35 @@ import { waitFor } from './wait';
  * Its wire names and numbers are its own, taken from the nucleus's server side (aws-iot-device-sdk-java-v2
  * event-stream-rpc-server, the nucleus's PubSubIPCEventStreamAgent and MqttProxyIPCAgent), and
  * `ipc-nucleus.test.ts` drives it with the official client (aws-iot-device-sdk-v2) so it cannot drift from the real
- * protocol. Only the byte framing (the AWS event stream codec) is shared with the runtime.
+ * protocol. Only the byte framing (the AWS event stream codec) is shared with the runtime. It routes messages as
+ * strictly as the real server (aws-c-event-stream's `s_route_message_by_type`): a new stream id that does not follow
+ * the last, or a message on a stream it no longer has, gets a ProtocolError and the connection is closed, so a client
+ * bug of that kind fails the tests as it would fail on a device.
  */
 
-const TYPE = { message: 0, error: 1, ping: 2, pingResponse: 3, connect: 4, connectAck: 5 } as const;
+const TYPE = {
+  message: 0,
+  error: 1,
+  ping: 2,
+  pingResponse: 3,
+  connect: 4,
+  connectAck: 5,
+  protocolError: 6,
+} as const;
+/** aws-c-event-stream's texts (event_stream_rpc_priv.h), sent in a ProtocolError's `message`. */
+const PROTOCOL_ERROR = {
+  streamId:
+    'non-zero stream-id field is only allowed for messages of type APPLICATION_MESSAGE. The stream id max value is INT32_MAX.',
+  oldStreamId:
+    'stream-id values must be monotonically incrementing. A stream-id arrived that was lower than the last seen stream-id.',
+  newStreamId:
+    'stream-id values must be monotonically incrementing. A new stream-id arrived that was incremented by more than 1.',
+  noOperation: 'The first message for on a non-zero :stream-id must contain an operation header value.',
+  connectNotCompleted:
+    'A CONNECT message must be received, and the CONNECT_ACK must be sent in response, before any other ' +
+    'message-types can be sent on this connection. In addition, only one CONNECT message is allowed on a connection.',
+  messageType: 'an invalid value for message-type field was received.',
+} as const;
 const FLAG = { none: 0, connectionAccepted: 1, terminateStream: 2 } as const;
 const PUBSUB = 'aws.greengrass.ipc.pubsub';
 const MQTT_PROXY = 'aws.greengrass.ipc.mqttproxy';
@@ -74,10 +99,15 @@ export class StandInNucleus {
   readonly published: PublishedMessage[] = [];
   /** Every accepted `PublishToIoTCore`, in order. */
   readonly iotCore: IoTCorePublish[] = [];
+  /** The id of every stream a client opened, in the order they arrived, all connections together. */
+  readonly streamIds: number[] = [];
+  /** The text of every ProtocolError sent (each closed its connection). */
+  readonly protocolErrors: string[] = [];
   private readonly sessions = new Set<Session>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly authorizer: IpcAuthorizer;
   private server?: Server;
+  private reading = true;
 
   private constructor(
     readonly socketPath: string,
@@ -150,6 +180,17 @@ export class StandInNucleus {
     this.subscriptions.clear();
   }
 
+  /** Stops reading from every connection, as a nucleus too busy to keep up: what clients send waits in their sockets. */
+  pauseReading(): void {
+    this.reading = false;
+    for (const session of this.sessions) session.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.reading = true;
+    for (const session of this.sessions) session.socket.resume();
+  }
+
   /** Stops listening and drops every connection, as a nucleus shutting down. */
   async stop(): Promise<void> {
     for (const session of this.sessions) session.socket.destroy();
@@ -185,6 +226,7 @@ export class StandInNucleus {
   private accept(socket: Socket): void {
     const session: Session = { socket, lastStreamId: 0, openStreams: new Set() };
     this.sessions.add(session);
+    if (!this.reading) socket.pause();
     const reader = new FrameReader(16 * 1024 * 1024);
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -202,28 +244,62 @@ export class StandInNucleus {
     });
   }
 
+  /**
+   * Routes a message as aws-c-event-stream's server does (`s_route_message_by_type`), as strictly: anything but a
+   * Connect before the handshake, a stream id that is not exactly the last one plus one for a new stream, a message
+   * on a stream the server no longer has (other than a TerminateStream, which crossing closes make harmless), or a
+   * connection-level type on a stream is a protocol error, and the connection is closed.
+   */
   private receive(session: Session, message: RpcMessage): void {
+    if (session.component === undefined && message.type !== TYPE.connect) {
+      return this.protocolError(session, PROTOCOL_ERROR.connectNotCompleted);
+    }
     if (message.streamId === 0) return this.receiveConnectionMessage(session, message);
-    // aws-c-event-stream: nothing but Connect before the ConnectAck; stream ids only ever grow.
-    if (session.component === undefined) return void session.socket.destroy();
     const { streamId } = message;
-    if (session.openStreams.has(streamId)) {
-      if (message.flags & FLAG.terminateStream) this.endStream(session, streamId);
+    if (message.type > TYPE.error || streamId < 0)
+      return this.protocolError(session, PROTOCOL_ERROR.streamId);
+    const terminating = (message.flags & FLAG.terminateStream) !== 0;
+    if (streamId <= session.lastStreamId) {
+      if (!session.openStreams.has(streamId)) {
+        if (!terminating) this.protocolError(session, PROTOCOL_ERROR.oldStreamId);
+        return;
+      }
+      // The nucleus's operations take no messages after the request but the client's TerminateStream.
+      if (terminating) this.endStream(session, streamId);
       return;
     }
-    if (streamId <= session.lastStreamId) return;
+    if (streamId !== session.lastStreamId + 1) return this.protocolError(session, PROTOCOL_ERROR.newStreamId);
+    if (!message.headers.operation) return this.protocolError(session, PROTOCOL_ERROR.noOperation);
     session.lastStreamId = streamId;
-    if (message.flags & FLAG.terminateStream) return;
+    this.streamIds.push(streamId);
+    // The server does not run a request that comes with TerminateStream, and forgets its stream.
+    if (terminating) return;
     session.openStreams.add(streamId);
     this.handleRequest(session, streamId, message);
   }
 
+  /** Sends a connection-level ProtocolError and closes the connection once it is written, as the server does. */
+  private protocolError(session: Session, text: string): void {
+    this.protocolErrors.push(text);
+    this.send(
+      session,
+      0,
+      TYPE.protocolError,
+      FLAG.none,
+      JSON_HEADERS,
+      Buffer.from(JSON.stringify({ message: text })),
+    );
+    session.socket.end();
+  }
+
   private receiveConnectionMessage(session: Session, message: RpcMessage): void {
+    if (message.type <= TYPE.error) return this.protocolError(session, PROTOCOL_ERROR.messageType);
     if (message.type === TYPE.ping) {
       return this.send(session, 0, TYPE.pingResponse, FLAG.none, {}, message.payload);
     }
-    if (message.type !== TYPE.connect || session.component !== undefined)
-      return void session.socket.destroy();
+    if (message.type !== TYPE.connect) return;
+    if (session.component !== undefined)
+      return this.protocolError(session, PROTOCOL_ERROR.connectNotCompleted);
     let token: unknown;
     try {
       token = (JSON.parse(message.payload.toString('utf8')) as { authToken?: unknown }).authToken;
@@ -416,7 +492,7 @@ export class StandInNucleus {
     headers: Record<string, string>,
     payload: Buffer,
   ): void {
-    if (session.socket.destroyed) return;
+    if (session.socket.writableEnded) return;
     const message = { type, flags, streamId, headers, payload } as RpcMessage;
     session.socket.write(encodeMessage(message));
   }

@@ -120,11 +120,19 @@ export class IpcConnection {
     });
   }
 
-  /** Registers a stream; its id is used in the first message the caller sends on it. */
-  openStream(listener: StreamListener): number {
+  /**
+   * Sends the first message of a new stream and registers `listener` for the messages that come back on it. The
+   * stream's id is taken only now: aws-c-event-stream's server requires each new stream id to be exactly the last
+   * one plus one, and answers any other with a protocol error that closes the connection, so an id must never be
+   * taken for a message that is not sent. Throws, taking no id, when the message cannot be sent.
+   * @see https://github.com/awslabs/aws-c-event-stream/blob/main/source/event_stream_rpc_server.c (s_route_message_by_type)
+   */
+  startStream(listener: StreamListener, message: Omit<RpcMessage, 'streamId'>): number {
     if (this.isClosed) throw new Error('The IPC connection is closed');
+    this.checkWritable();
     const id = this.nextStreamId++;
     this.streams.set(id, listener);
+    this.socket.write(encodeMessage({ ...message, streamId: id }));
     return id;
   }
 
@@ -138,16 +146,20 @@ export class IpcConnection {
   }
 
   /**
-   * Writes a message on `streamId`; ignored once the connection is closed (its streams are told so). Throws when
-   * more than `MAX_UNWRITTEN_BYTES` are still waiting to be written.
+   * Writes a later message on a stream `startStream` opened; ignored once the connection is closed (its streams are
+   * told so). Throws when more than `MAX_UNWRITTEN_BYTES` are still waiting to be written.
    */
   send(streamId: number, message: Omit<RpcMessage, 'streamId'>): void {
     if (this.isClosed) return;
+    this.checkWritable();
+    this.socket.write(encodeMessage({ ...message, streamId }));
+  }
+
+  private checkWritable(): void {
     const waiting = this.socket.writableLength;
     if (waiting > MAX_UNWRITTEN_BYTES) {
       throw new Error(`The nucleus is not reading: ${waiting} bytes are still waiting to be written`);
     }
-    this.socket.write(encodeMessage({ ...message, streamId }));
   }
 
   /** Closes the socket; open streams see `onConnectionClosed`. */

@@ -35,7 +35,8 @@ export interface OperationHandlers {
  * @see https://github.com/aws/aws-iot-device-sdk-js-v2/blob/main/lib/eventstream_rpc.ts (OperationBase, StreamingOperation)
  */
 export class RpcOperation {
-  private readonly streamId: number;
+  /** Taken when the request is sent. */
+  private streamId?: number;
   private state: 'new' | 'activating' | 'active' | 'ended' = 'new';
   private settle?: { resolve: (payload: Buffer) => void; reject: (error: Error) => void };
   private timer?: NodeJS.Timeout;
@@ -44,12 +45,7 @@ export class RpcOperation {
     private readonly connection: IpcConnection,
     private readonly model: OperationModel,
     private readonly handlers: OperationHandlers = {},
-  ) {
-    this.streamId = connection.openStream({
-      onFrame: (frame) => this.onFrame(frame),
-      onConnectionClosed: () => this.end('connection', new Error('The IPC connection closed')),
-    });
-  }
+  ) {}
 
   /**
    * Sends the request and resolves with the response's JSON payload. Rejects with `IpcServiceError` when the
@@ -62,7 +58,11 @@ export class RpcOperation {
     const response = new Promise<Buffer>((resolve, reject) => (this.settle = { resolve, reject }));
     this.state = 'activating';
     try {
-      this.connection.send(this.streamId, {
+      const listener = {
+        onFrame: (frame: Frame) => this.onFrame(frame),
+        onConnectionClosed: () => this.end('connection', new Error('The IPC connection closed')),
+      };
+      this.streamId = this.connection.startStream(listener, {
         type: MessageType.ApplicationMessage,
         flags: MessageFlags.None,
         headers: {
@@ -89,7 +89,7 @@ export class RpcOperation {
    */
   close(reason = new Error(`${this.model.name} was closed before the nucleus answered`)): void {
     // Once the request is sent the server has the stream (and, for a subscription, the subscription) until told.
-    if (this.state === 'activating' || this.state === 'active') {
+    if ((this.state === 'activating' || this.state === 'active') && this.streamId !== undefined) {
       try {
         this.connection.send(this.streamId, {
           type: MessageType.ApplicationMessage,
@@ -143,7 +143,7 @@ export class RpcOperation {
     const wasActive = this.state === 'active';
     this.state = 'ended';
     clearTimeout(this.timer);
-    this.connection.releaseStream(this.streamId);
+    if (this.streamId !== undefined) this.connection.releaseStream(this.streamId);
     if (this.settle && error) this.settle.reject(error);
     this.settle = undefined;
     if (wasActive) this.handlers.onEnd?.(how);

@@ -326,6 +326,33 @@ describe('GreengrassIpcClient', () => {
     }
   });
 
+  it('takes no stream id for a request it refuses to send, so the nucleus sees every new id follow the last', async () => {
+    // Prepare: a nucleus that stops reading until more than 8 MiB wait to be written, then reads again.
+    const ipc = connect({ requestTimeoutMs: 60_000 });
+    await ipc.connected();
+    nucleus.pauseReading();
+    const megabyte = 'x'.repeat(1024 * 1024);
+    const outcomes: string[] = [];
+    for (let index = 0; index < 24; index++) {
+      ipc.publishToTopic('out/status', megabyte).then(
+        () => outcomes.push('published'),
+        (error: Error) => outcomes.push(error.message),
+      );
+    }
+    await waitFor(() => outcomes.length > 0, 5000, 'a refused publish');
+    nucleus.resumeReading();
+    await waitFor(() => outcomes.length === 24, 10_000, 'every publish answered');
+
+    // Act
+    const publishing = ipc.publishToTopic('out/status', 'after the refusals');
+
+    // Assess
+    await expect(publishing).resolves.toBeUndefined();
+    expect(nucleus.protocolErrors).toEqual([]);
+    expect(nucleus.streamIds).toEqual(nucleus.streamIds.map((_, index) => index + 1));
+    expect(outcomes).toContainEqual(expect.stringMatching(/^The nucleus is not reading: \d+ bytes/));
+  });
+
   it('refuses a publish at once while disconnected', async () => {
     // Prepare
     await nucleus.stop();

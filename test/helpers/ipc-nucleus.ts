@@ -108,6 +108,7 @@ export class StandInNucleus {
   private readonly authorizer: IpcAuthorizer;
   private server?: Server;
   private reading = true;
+  private misanswerSubscription = false;
 
   private constructor(
     readonly socketPath: string,
@@ -178,6 +179,14 @@ export class StandInNucleus {
       subscription.session.openStreams.delete(subscription.streamId);
     }
     this.subscriptions.clear();
+  }
+
+  /**
+   * Answers the next `SubscribeToTopic` with a response of a shape the client does not expect, without ending its
+   * stream: the subscription is made all the same, and stays until the client terminates the stream.
+   */
+  misanswerNextSubscription(): void {
+    this.misanswerSubscription = true;
   }
 
   /** Stops reading from every connection, as a nucleus too busy to keep up: what clients send waits in their sockets. */
@@ -374,7 +383,12 @@ export class StandInNucleus {
       return;
     }
     const streaming = operation === OPERATION.subscribeToTopic;
-    const headers = { ...JSON_HEADERS, 'service-model-type': `${operation}Response` };
+    const misanswered = streaming && this.misanswerSubscription;
+    if (misanswered) this.misanswerSubscription = false;
+    const headers = {
+      ...JSON_HEADERS,
+      'service-model-type': misanswered ? 'aws.greengrass#UnexpectedResponse' : `${operation}Response`,
+    };
     this.send(
       session,
       streamId,

@@ -88,20 +88,23 @@ export class RpcOperation {
    * `activate` with `reason`. Safe to call again.
    */
   close(reason = new Error(`${this.model.name} was closed before the nucleus answered`)): void {
-    // Once the request is sent the server has the stream (and, for a subscription, the subscription) until told.
-    if ((this.state === 'activating' || this.state === 'active') && this.streamId !== undefined) {
-      try {
-        this.connection.send(this.streamId, {
-          type: MessageType.ApplicationMessage,
-          flags: MessageFlags.TerminateStream,
-          headers: {},
-          payload: Buffer.alloc(0),
-        });
-      } catch {
-        // A nucleus too far behind to take this message drops the stream with the connection anyway.
-      }
-    }
+    if (this.state === 'activating' || this.state === 'active') this.terminateOnServer();
     this.end('client', reason);
+  }
+
+  /** Once the request is sent the server has the stream (and, for a subscription, the subscription) until told. */
+  private terminateOnServer(): void {
+    if (this.streamId === undefined) return;
+    try {
+      this.connection.send(this.streamId, {
+        type: MessageType.ApplicationMessage,
+        flags: MessageFlags.TerminateStream,
+        headers: {},
+        payload: Buffer.alloc(0),
+      });
+    } catch {
+      // A nucleus too far behind to take this message drops the stream with the connection anyway.
+    }
   }
 
   private async onFrame(frame: Frame): Promise<void> {
@@ -124,6 +127,9 @@ export class RpcOperation {
       const settle = this.settle!;
       this.settle = undefined;
       if (error) {
+        // An answer the client cannot take leaves the stream open on the server unless it ended it: end it there, as
+        // the official client does, or a retried subscription would have the nucleus send every message twice.
+        if (!terminates(message)) this.terminateOnServer();
         this.end('server');
         return settle.reject(error);
       }

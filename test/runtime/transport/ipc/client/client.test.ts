@@ -254,6 +254,25 @@ describe('GreengrassIpcClient', () => {
     expect(messageLog()).toContain('The nucleus ended the IPC subscription; subscribing again');
   });
 
+  it('ends on the nucleus a subscription whose answer it could not take, so that its retry is the only one', async () => {
+    // Prepare
+    nucleus.misanswerNextSubscription();
+    const ipc = connect();
+    const { events, handler } = collector();
+
+    // Act
+    await ipc.subscribe('in/json', handler).ready;
+    await waitFor(() => nucleus.subscribers('in/json').length === 1, 5000, 'one subscription left');
+    nucleus.publish('in/json', { json: 'once' });
+    await waitFor(() => events.length === 1, 5000, 'the message');
+
+    // Assess
+    expect(nucleus.subscribers('in/json')).toEqual(['test.Connector']);
+    expect(logs.find((line) => line.message === 'IPC subscription failed; trying again')).toMatchObject({
+      errorName: 'IpcServiceError',
+    });
+  });
+
   it('logs a refused subscription with the accessControl it needs, and keeps trying', async () => {
     // Prepare
     const ipc = connect({ authToken: 'other-token' });

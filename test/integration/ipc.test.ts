@@ -200,6 +200,29 @@ describe('the connector with IPC input', () => {
     ).toMatchObject({ level: 'warn', subscription: 'kinesisfirehose/message/binary/#' });
   });
 
+  it('answers a message over 16 MiB with RecordTooLarge and keeps its intake up, however often it comes', async () => {
+    // Prepare: 17 MiB of binary is a 23 MiB event, within the 24 MiB the nucleus's server sends.
+    const running = await startConnector();
+    const huge = Buffer.alloc(17 * 1024 * 1024, 1);
+
+    // Act
+    for (const round of [1, 2, 3]) {
+      nucleus.publish('kinesisfirehose/message/binary/huge', { binary: huge });
+      nucleus.publish('kinesisfirehose/message', {
+        json: { request: { data: `after ${round}` }, id: `ok${round}` },
+      });
+    }
+    const records = await endpoint.waitForRecords('main', 3, 30_000);
+    const statuses = await waitForLocalStatuses(6, 30_000);
+
+    // Assess
+    expect(records.map((record) => record.data.toString())).toEqual(['after 1', 'after 2', 'after 3']);
+    expect(
+      statuses.filter((status) => 'ErrorCode' in status && status.ErrorCode === 'RecordTooLarge'),
+    ).toHaveLength(3);
+    expect(running.logs.map((line) => line.message)).not.toContain('IPC connection to the nucleus lost');
+  });
+
   it('reconnects when the nucleus restarts mid-stream, keeping the records it took and taking new ones', async () => {
     // Prepare: records wait in the queue for the next PublishInterval, so the restart happens while they are queued.
     const running = await startConnector({ PublishInterval: 5, StatsIntervalSeconds: 1 });

@@ -26,8 +26,8 @@ const headerMarshaller = new HeaderMarshaller(toUtf8, fromUtf8);
 /**
  * Cuts the byte stream of a connection into event stream messages, looking at each message's length before
  * keeping any of it: a message up to `maxFrameBytes` is gathered into one buffer of exactly its size and decoded;
- * a longer one keeps only its prelude and headers (at most 128 KiB) and its payload is dropped as it streams past.
- * So one connection holds at most `maxFrameBytes` of input at a time, whatever the peer sends.
+ * a longer one, of any length, keeps only its prelude and headers (at most 128 KiB) and its payload is dropped as it
+ * streams past. So one connection holds at most `maxFrameBytes` of input at a time, whatever the peer sends.
  */
 export class FrameReader {
   private readonly prelude = Buffer.alloc(PRELUDE_BYTES);
@@ -93,9 +93,11 @@ export class FrameReader {
     if (checksum.digestSync() !== this.prelude.readUInt32BE(8)) {
       throw new ProtocolError('Event stream prelude CRC does not match: the connection is corrupt');
     }
+    // No upper bound on the total: a message over maxFrameBytes is skipped as it arrives, whatever its length, so
+    // that a publisher's oversized message (up to the server's limit, which has changed) costs one status, never
+    // the connection. The prelude CRC above is what tells a corrupt stream.
     if (
       totalBytes < MESSAGE_OVERHEAD_BYTES ||
-      totalBytes > PROTOCOL_MAX_MESSAGE_BYTES ||
       headersBytes > PROTOCOL_MAX_HEADERS_BYTES ||
       headersBytes > totalBytes - MESSAGE_OVERHEAD_BYTES
     ) {

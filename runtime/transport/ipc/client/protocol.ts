@@ -49,11 +49,16 @@ export const PROTOCOL_VERSION = '0.1.0';
 export const CONTENT_TYPE_JSON = 'application/json';
 
 /**
- * aws-c-event-stream refuses a message whose prelude announces more than 16 MiB, or headers over 128 KiB; neither
- * side of a Greengrass IPC connection ever sends one, so a prelude saying so means the stream is corrupt.
+ * The largest message the nucleus's IPC server sends or takes: 24 MiB since aws-c-event-stream v0.5.4 (nucleus
+ * 2.18.0, through aws-crt-java 0.45.0), 16 MiB before it (and 256 MiB in v0.5.2 and v0.5.3). A client that reads
+ * a message over its own limit without holding it need not care which: it skips whatever length a prelude announces.
  * @see https://github.com/awslabs/aws-c-event-stream/blob/main/include/aws/event-stream/event_stream.h
  */
-export const PROTOCOL_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const PROTOCOL_MAX_MESSAGE_BYTES = 24 * 1024 * 1024;
+/**
+ * Headers the client reads: the nucleus's are a handful of short names and values, so a prelude announcing more
+ * means the stream is corrupt (aws-c-event-stream allowed 128 KiB before v0.5.3).
+ */
 export const PROTOCOL_MAX_HEADERS_BYTES = 128 * 1024;
 /** Total length, headers length, prelude CRC. */
 export const PRELUDE_BYTES = 12;

@@ -81,16 +81,33 @@ describe('FrameReader', () => {
     expect(() => reader.push(corrupt)).toThrow(ProtocolError);
   });
 
-  it('refuses a prelude announcing more than the protocol allows, before reading any of it', () => {
-    // Prepare: a valid prelude of 17 MiB.
+  it('skips a message of any length over its limit, one of 17 MiB (over the former 16 MiB bound) too, and reads the next', () => {
+    // Prepare: a 17 MiB message, fed in 64 KiB reads as a socket would.
+    const reader = new FrameReader(1024);
+    const big = encodeMessage(message(3, Buffer.alloc(17 * 1024 * 1024, 7), { operation: 'x' }));
+    const next = encodeMessage(message(3, Buffer.from('after')));
+
+    // Act
+    const frames = [...chunks(Buffer.concat([big, next]), 64 * 1024)].flatMap((chunk) => reader.push(chunk));
+
+    // Assess
+    expect(summary(frames)).toEqual([
+      { kind: 'oversized', streamId: 3, totalBytes: big.length },
+      { kind: 'message', streamId: 3, payload: 'after' },
+    ]);
+  });
+
+  it('refuses a prelude announcing more headers than a nucleus ever sends, before reading any of it', () => {
+    // Prepare: a valid prelude announcing 129 KiB of headers.
     const reader = new FrameReader(1024);
     const prelude = encodeMessage(message(1, Buffer.alloc(0))).subarray(0, 12);
     const forged = Buffer.from(prelude);
-    forged.writeUInt32BE(17 * 1024 * 1024, 0);
+    forged.writeUInt32BE(1024 * 1024, 0);
+    forged.writeUInt32BE(129 * 1024, 4);
     forged.writeUInt32BE(crc32(forged.subarray(0, 8)), 8);
 
     // Act & Assess
-    expect(() => reader.push(forged)).toThrow(/announces 17825792 bytes/);
+    expect(() => reader.push(forged)).toThrow(/with 132096 bytes of headers/);
   });
 });
 

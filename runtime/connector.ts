@@ -93,19 +93,20 @@ export class Connector {
   async handleMessage(topic: string, payload: Buffer, messageBytes = payload.length): Promise<void> {
     let requestId = '';
     try {
+      const intake = parseMessage(topic, payload, this.context, messageBytes);
+      if ('failure' in intake) {
+        this.refuse(intake.failure);
+        return;
+      }
+      // Messages read before intake closed can arrive once the queues are closing (IPC hands them over then).
       if (this.stopping) {
         this.refuse(
           failStatus(
-            '',
+            intake.record.requestId,
             ConnectorErrorCode.ShuttingDown,
             'The connector is stopping and takes no new records',
           ),
         );
-        return;
-      }
-      const intake = parseMessage(topic, payload, this.context, messageBytes);
-      if ('failure' in intake) {
-        this.refuse(intake.failure);
         return;
       }
       requestId = intake.record.requestId;

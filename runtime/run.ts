@@ -100,12 +100,18 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
 
   const stop = async (): Promise<void> => {
     const started = Date.now();
+    const deadline = started + config.shutdownTimeoutSeconds * 1000;
     clearInterval(statsTimer);
     logger.info('Stopping: intake closed, flushing queued records', { queued: connector.stats().queued });
-    await transport
-      ?.stopIntake()
+    // Intake closing hands the messages already read to the connector first. One may wait for a send slot (the
+    // intake hold); the flush does not wait past its deadline for it, and once the queues close, what is still
+    // waiting is answered with ConnectorShuttingDown.
+    const intakeClosed = transport
+      .stopIntake()
       .catch((error: unknown) => logger.warn('Closing intake failed', describeError(error)));
-    const drained = await connector.stop(started + config.shutdownTimeoutSeconds * 1000);
+    await withTimeout(intakeClosed, Math.max(0, deadline - Date.now()));
+    const drained = await connector.stop(deadline);
+    await withTimeout(intakeClosed, STATUS_FLUSH_TIMEOUT_MS);
     // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone.
     await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
     await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);

@@ -152,6 +152,16 @@ export class StandInNucleus {
     );
   }
 
+  /** Publishes several messages in one write to each subscriber, so that a client reads them in one read. */
+  publishAtOnce(
+    messages: readonly { readonly topic: string; readonly message: { json: unknown } | { binary: Buffer } }[],
+  ): void {
+    const sockets = [...this.sessions].map((session) => session.socket);
+    for (const socket of sockets) socket.cork();
+    for (const { topic, message } of messages) this.publish(topic, message);
+    for (const socket of sockets) socket.uncork();
+  }
+
   messagesOn(topic: string): PublishedMessage[] {
     return this.published.filter((message) => message.topic === topic);
   }

@@ -273,6 +273,45 @@ describe('the connector with IPC input', () => {
     expect(nucleus.subscribers('kinesisfirehose/message')).toEqual([]);
   });
 
+  it('answers every message it has read when SIGTERM comes while its intake waits for a send slot', async () => {
+    // Prepare: Firehose holds every call, so the first takes the only send slot; the records behind it reach the
+    // intake hold's threshold (2,000 ready) at the 50th message of one read of 200, and 150 are read, not yet taken.
+    endpoint.hangCalls();
+    const running = await startConnector({
+      StatsIntervalSeconds: 1,
+      ShutdownTimeoutSeconds: 1,
+      RequestTimeoutSeconds: 300,
+    });
+    const binary = (id: string) => ({
+      topic: `kinesisfirehose/message/binary/${id}`,
+      message: { binary: Buffer.from('x') },
+    });
+    const publish = (id: string) => nucleus.publish(binary(id).topic, binary(id).message);
+    const stat = (name: string) =>
+      (running.logs.filter((line) => line.message === 'stats').pop()?.[name] as number) ?? 0;
+    publish('first');
+    await waitFor(() => stat('calls') === 1, 10_000, 'the first call');
+    for (let index = 0; index < 1950; index++) publish(`a${index}`);
+    await waitFor(() => received(running) === 1951, 20_000, '1,951 records taken');
+    const lastRead = Array.from({ length: 200 }, (_, index) => `b${index}`);
+    nucleus.publishAtOnce(lastRead.map(binary));
+    await waitFor(() => received(running) === 2001, 10_000, 'intake held at 2,001 records');
+
+    // Act
+    const code = await running.stop('SIGTERM');
+
+    // Assess
+    expect(code).toBe(0);
+    const answered = localStatuses().filter((status) => status.id.startsWith('b'));
+    expect(answered.map((status) => status.id)).toEqual(lastRead);
+    expect(
+      new Set(answered.map((status) => ('ErrorCode' in status ? status.ErrorCode : status.status))),
+    ).toEqual(new Set(['ConnectorShuttingDown']));
+    expect(running.logs.find((line) => line.message.startsWith('IPC connection closed;'))).toMatchObject({
+      messages: 150,
+    });
+  }, 60_000);
+
   it('refuses to start with InputSource ipc when the nucleus did not start it, and exits 2', async () => {
     // Prepare
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');

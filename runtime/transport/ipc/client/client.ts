@@ -93,13 +93,16 @@ export class GreengrassIpcClient {
     );
   }
 
-  /** Ends every subscription, closes the connection and stops reconnecting. */
+  /**
+   * Stops reading and reconnecting, hands the messages already read to their subscriptions, then ends the
+   * subscriptions (the nucleus drops them with the connection). Resolves once every handler has returned.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    for (const subscription of this.subscriptions) subscription.close();
     this.cancelWait?.();
     this.connection?.close();
     await this.loop;
+    for (const subscription of this.subscriptions) subscription.close();
   }
 
   private get requestTimeoutMs(): number {
@@ -136,6 +139,14 @@ export class GreengrassIpcClient {
         logger.info('Connected to the Greengrass nucleus over IPC', where);
         this.markConnected();
         for (const subscription of this.subscriptions) subscription.attach(connection);
+        void connection.socketClosed.then((unhandled) => {
+          if (unhandled > 0) {
+            logger.info('IPC connection closed; handing over the messages already read first', {
+              ...where,
+              messages: unhandled,
+            });
+          }
+        });
         const reason = await connection.closed;
         this.connection = undefined;
         for (const subscription of this.subscriptions) subscription.detach();

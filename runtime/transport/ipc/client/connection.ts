@@ -52,23 +52,37 @@ export class ConnectionRefusedError extends Error {
  */
 export class IpcConnection {
   /** Resolves when the socket has closed, with the error that closed it if any. */
+  /**
+   * Resolves when the socket has closed and every message read from it has been handed to its stream, with the error
+   * that closed it if any.
+   */
   readonly closed: Promise<Error | undefined>;
+  /** Resolves as soon as the socket has closed, with the number of messages read and not yet handed over. */
+  readonly socketClosed: Promise<number>;
+  private markClosed!: (reason: Error | undefined) => void;
   private readonly streams = new Map<number, StreamListener>();
   private nextStreamId = 1;
   private isClosed = false;
   private closeReason?: Error;
+  /**
+   * Messages read from the socket and not yet handed to their stream: those of one read, since reading pauses while
+   * there are any. They were read, so the nucleus counts them delivered: each goes to its stream even when the
+   * connection closes meanwhile, and the streams hear of the close only after them.
+   */
+  private readonly unhandled: Frame[] = [];
+  private handing = false;
+  private finished = false;
 
   private constructor(
     private readonly socket: Socket,
     reader: FrameReader,
     pending: Frame[],
   ) {
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve(this.closeReason)));
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve(this.unhandled.length)));
     socket.once('close', () => {
       this.isClosed = true;
-      const listeners = [...this.streams.values()];
-      this.streams.clear();
-      for (const listener of listeners) listener.onConnectionClosed();
+      if (!this.handing) this.finish();
     });
     socket.on('error', (error) => (this.closeReason ??= error));
     this.readFrom(reader, pending);
@@ -162,27 +176,31 @@ export class IpcConnection {
     }
   }
 
-  /** Closes the socket; open streams see `onConnectionClosed`. */
+  /**
+   * Closes the socket: nothing more is read. Messages already read still reach their streams, which then see
+   * `onConnectionClosed`.
+   */
   close(reason?: Error): void {
     if (reason) this.closeReason ??= reason;
     this.socket.destroy();
   }
 
   private readFrom(reader: FrameReader, pending: Frame[]): void {
-    const queue = [...pending];
-    let draining = false;
-    const drain = async () => {
-      draining = true;
+    const queue = this.unhandled;
+    queue.push(...pending);
+    const handOver = async () => {
+      this.handing = true;
       this.socket.pause();
-      while (queue.length > 0 && !this.isClosed) {
+      while (queue.length > 0) {
         try {
           await this.dispatch(queue.shift()!);
         } catch (error) {
-          return this.close(error as Error);
+          this.close(error as Error);
         }
       }
-      draining = false;
-      if (!this.isClosed) this.socket.resume();
+      this.handing = false;
+      if (this.isClosed) this.finish();
+      else this.socket.resume();
     };
     this.socket.on('data', (chunk: Buffer) => {
       try {
@@ -190,9 +208,19 @@ export class IpcConnection {
       } catch (error) {
         return this.close(error as Error);
       }
-      if (!draining && queue.length > 0) void drain();
+      if (!this.handing && queue.length > 0) void handOver();
     });
-    if (queue.length > 0) void drain();
+    if (queue.length > 0) void handOver();
+  }
+
+  /** The socket is closed and every message read was handed over: the streams end. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const listeners = [...this.streams.values()];
+    this.streams.clear();
+    for (const listener of listeners) listener.onConnectionClosed();
+    this.markClosed(this.closeReason);
   }
 
   private async dispatch(frame: Frame): Promise<void> {

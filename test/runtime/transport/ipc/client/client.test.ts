@@ -169,6 +169,60 @@ describe('GreengrassIpcClient', () => {
     expect(mostBusy).toBe(1);
   });
 
+  it('hands every message it has read to its handler when the nucleus closes the connection meanwhile', async () => {
+    // Prepare: three messages in one read; the handler holds the first.
+    const ipc = connect();
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await ipc.subscribe('in/json', async (event) => {
+      if (event.kind === 'message') seen.push(event.message.payload.toString());
+      if (seen.length === 1) await gate;
+    }).ready;
+    nucleus.publishAtOnce([1, 2, 3].map((n) => ({ topic: 'in/json', message: { json: n } })));
+    await waitFor(() => seen.length === 1, 5000, 'the first message');
+
+    // Act
+    await nucleus.stop();
+    await waitFor(
+      () => messageLog().includes('IPC connection closed; handing over the messages already read first'),
+      5000,
+      'the closed connection',
+    );
+    release();
+    await waitFor(() => seen.length === 3, 5000, 'the two other messages');
+
+    // Assess
+    expect(seen).toEqual(['1', '2', '3']);
+  });
+
+  it('hands every message it has read to its handler before it closes', async () => {
+    // Prepare: three messages in one read; the handler holds the first.
+    const ipc = connect();
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await ipc.subscribe('in/json', async (event) => {
+      if (event.kind === 'message') seen.push(event.message.payload.toString());
+      if (seen.length === 1) await gate;
+    }).ready;
+    nucleus.publishAtOnce([1, 2, 3].map((n) => ({ topic: 'in/json', message: { json: n } })));
+    await waitFor(() => seen.length === 1, 5000, 'the first message');
+
+    // Act
+    const closing = ipc.close();
+    await waitFor(() => messageLog().some((message) => message.startsWith('IPC connection closed;')), 5000);
+    release();
+    await closing;
+
+    // Assess
+    expect(seen).toEqual(['1', '2', '3']);
+    expect(logs.find((line) => line.message.startsWith('IPC connection closed;'))).toMatchObject({
+      message: 'IPC connection closed; handing over the messages already read first',
+      messages: 2,
+    });
+  });
+
   it('hands over a message larger than it reads as oversized, and keeps reading after it', async () => {
     // Prepare
     const ipc = connect({ maxFrameBytes: 64 * 1024 });

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Topics } from '../contract';
 import { type DeliveryStreamTarget, FirehoseLimits, parseDeliveryStreamArn } from '../firehose';
+import { objectMembers, parseSpan, stringEnd, type ValueSpan } from './json-scan';
 import { ConnectorErrorCode, failStatus, type FailStatus } from './status';
 
 /** The MQTT topics, defined in the component contract; re-exported for the modules that import them from here. */
@@ -22,6 +23,13 @@ export const MAX_JSON_DEPTH = 1000;
 
 /** Characters of a request id: enough for any id scheme, small enough that statuses stay small. */
 export const MAX_REQUEST_ID_LENGTH = 1024;
+
+/**
+ * Bytes a transport keeps of the start of a message too large to read, for the id of its `RecordTooLarge` status:
+ * room for `{"id":` and an id of 1,024 characters, most of them escaped. A message whose `id` comes later (after
+ * its `request`) gets an empty one.
+ */
+export const MESSAGE_HEAD_BYTES = 8 * 1024;
 
 /** A record accepted from MQTT, ready for its stream's queue. */
 export interface IncomingRecord {
@@ -70,10 +78,11 @@ export function parseMessage(
 }
 
 function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes: number): Intake {
-  if (messageBytes > MAX_JSON_MESSAGE_BYTES) {
+  // A payload shorter than the message is the part a transport kept of one too large to read whole.
+  if (messageBytes > MAX_JSON_MESSAGE_BYTES || payload.length < messageBytes) {
     return {
       failure: failStatus(
-        '',
+        scannedRequestId(payload),
         ConnectorErrorCode.RecordTooLarge,
         `JSON message is ${messageBytes} bytes; a message over ${MAX_JSON_MESSAGE_BYTES} bytes cannot hold a ` +
           `record of at most ${FirehoseLimits.maxRecordBytes} bytes, so it was not parsed`,
@@ -84,7 +93,7 @@ function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes
   if (!isUtf8(payload)) {
     return {
       failure: failStatus(
-        '',
+        scannedRequestId(payload),
         ConnectorErrorCode.InvalidJson,
         'Payload is not valid UTF-8, so it is not JSON',
       ),
@@ -93,7 +102,10 @@ function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes
   // Each level takes two bytes at least, so a small message cannot be too deep and skips the scan.
   if (payload.length > 2 * MAX_JSON_DEPTH && nestingExceeds(payload, MAX_JSON_DEPTH)) {
     return {
-      failure: invalidRequest('', `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`),
+      failure: invalidRequest(
+        scannedRequestId(payload),
+        `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`,
+      ),
     };
   }
   let message: unknown;
@@ -102,7 +114,7 @@ function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes
   } catch (error) {
     return {
       failure: failStatus(
-        '',
+        scannedRequestId(payload),
         ConnectorErrorCode.InvalidJson,
         `Payload is not JSON: ${(error as Error).message}`,
       ),
@@ -149,13 +161,43 @@ function parseJsonMessage(payload: Buffer, context: MessageContext, messageBytes
   return toRecord(requestId, stream, body, context);
 }
 
+const ID_KEYS: ReadonlySet<string> = new Set(['id', 'request']);
+const ID_KEY: ReadonlySet<string> = new Set(['id']);
+/** Longest `id` token read by a scan: the longest id a status shows, every character escaped. */
+const MAX_ID_TOKEN_BYTES = 6 * MAX_REQUEST_ID_LENGTH + 2;
+
+/**
+ * The request id of a JSON message refused before it was parsed (too large, too deep, not UTF-8, not JSON), for its
+ * status: its top-level `id`, else `request.id`, read as a parsed message's would be, by a scan that builds no
+ * value (`json-scan.ts`), so it costs no more than the message's bytes whatever they hold. Empty when the scan finds
+ * none it can read: no id, an object, an id past the end of the bytes kept of a message too large to read whole,
+ * or one over 6 KiB of text.
+ */
+export function scannedRequestId(bytes: Buffer): string {
+  const members = objectMembers(bytes, 0, ID_KEYS);
+  const id = scannedId(bytes, members.get('id'));
+  if (id !== undefined) return id;
+  const request = members.get('request');
+  return (request && scannedId(bytes, objectMembers(bytes, request.start, ID_KEY).get('id'))) ?? '';
+}
+
+/** The id a span holds; undefined for none (absent or null), which lets `request.id` stand in, as when parsed. */
+function scannedId(bytes: Buffer, span: ValueSpan | undefined): string | undefined {
+  if (span === undefined) return undefined;
+  if (span.end === undefined || span.end - span.start > MAX_ID_TOKEN_BYTES) return '';
+  if (!isUtf8(bytes.subarray(span.start, span.end))) return '';
+  const value = parseSpan(bytes, span);
+  if (value === null) return undefined;
+  if (typeof value === 'string') return truncateId(value);
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+
 /** A string is sent as its UTF-8 bytes; any other JSON value as its JSON text. */
 function dataText(data: unknown): string {
   return typeof data === 'string' ? data : JSON.stringify(data);
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /**
  * Whether the JSON text in `bytes` opens more than `maxDepth` arrays or objects inside one another. Strings are
@@ -167,15 +209,9 @@ export function nestingExceeds(bytes: Buffer, maxDepth: number): boolean {
   for (let index = 0; index < bytes.length; index++) {
     const byte = bytes[index];
     if (byte === QUOTE) {
-      for (;;) {
-        const closing = bytes.indexOf(QUOTE, index + 1);
-        if (closing === -1) return false;
-        let backslash = closing - 1;
-        while (bytes[backslash] === BACKSLASH) backslash--;
-        index = closing;
-        // An even run of backslashes escapes itself, not the quote.
-        if ((closing - 1 - backslash) % 2 === 0) break;
-      }
+      const end = stringEnd(bytes, index);
+      if (end === undefined) return false;
+      index = end - 1;
     } else if (byte === 0x5b || byte === 0x7b) {
       if (++depth > maxDepth) return true;
     } else if (byte === 0x5d || byte === 0x7d) {

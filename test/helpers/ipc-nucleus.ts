@@ -74,6 +74,10 @@ export interface PublishedMessage {
   readonly kind: 'binary' | 'json';
 }
 
+/** A message as a publisher gives it: a JSON value, the JSON text of one, or bytes. */
+export type NucleusMessage =
+  { readonly json: unknown } | { readonly jsonText: string } | { readonly binary: Buffer };
+
 export interface IoTCorePublish {
   readonly topicName: string;
   readonly qos: string;
@@ -142,20 +146,18 @@ export class StandInNucleus {
     };
   }
 
-  /** Publishes on local publish/subscribe as component `from` would (no authorization check). */
-  publish(topic: string, message: { json: unknown } | { binary: Buffer }, from = 'test.Publisher'): void {
-    this.deliver(
-      'json' in message
-        ? { topic, from, kind: 'json', payload: Buffer.from(JSON.stringify(message.json)) }
-        : { topic, from, kind: 'binary', payload: message.binary },
-      'json' in message ? { jsonMessage: { message: message.json } } : undefined,
-    );
+  /**
+   * Publishes on local publish/subscribe as component `from` would (no authorization check). `jsonText` is a
+   * `jsonMessage` given as its JSON text, for messages the test cannot hold as a value (nested thousands deep).
+   */
+  publish(topic: string, message: NucleusMessage, from = 'test.Publisher'): void {
+    if ('binary' in message) return this.deliver({ topic, from, kind: 'binary', payload: message.binary });
+    const text = 'json' in message ? JSON.stringify(message.json) : message.jsonText;
+    this.deliver({ topic, from, kind: 'json', payload: Buffer.from(text) });
   }
 
   /** Publishes several messages in one write to each subscriber, so that a client reads them in one read. */
-  publishAtOnce(
-    messages: readonly { readonly topic: string; readonly message: { json: unknown } | { binary: Buffer } }[],
-  ): void {
+  publishAtOnce(messages: readonly { readonly topic: string; readonly message: NucleusMessage }[]): void {
     const sockets = [...this.sessions].map((session) => session.socket);
     for (const socket of sockets) socket.cork();
     for (const { topic, message } of messages) this.publish(topic, message);
@@ -451,10 +453,7 @@ export class StandInNucleus {
       { jsonMessage?: { message?: unknown }; binaryMessage?: { message?: string } } | undefined;
     if (publishMessage?.jsonMessage) {
       const json = publishMessage.jsonMessage.message;
-      this.deliver(
-        { topic, from: component, kind: 'json', payload: Buffer.from(JSON.stringify(json)) },
-        { jsonMessage: { message: json } },
-      );
+      this.deliver({ topic, from: component, kind: 'json', payload: Buffer.from(JSON.stringify(json)) });
     } else {
       const binary = Buffer.from(publishMessage?.binaryMessage?.message ?? '', 'base64');
       this.deliver({ topic, from: component, kind: 'binary', payload: binary });
@@ -496,12 +495,16 @@ export class StandInNucleus {
   /**
    * Sends a message to every matching subscriber, as a `SubscriptionResponseMessage`.
    */
-  private deliver(message: PublishedMessage, json?: { jsonMessage: { message: unknown } }): void {
+  private deliver(message: PublishedMessage): void {
     const context = { topic: message.topic };
-    const event = json
-      ? { jsonMessage: { ...json.jsonMessage, context } }
-      : { binaryMessage: { message: message.payload.toString('base64'), context } };
-    const payload = Buffer.from(JSON.stringify(event));
+    const payload =
+      message.kind === 'json'
+        ? Buffer.from(
+            `{"jsonMessage":{"message":${message.payload.toString()},"context":${JSON.stringify(context)}}}`,
+          )
+        : Buffer.from(
+            JSON.stringify({ binaryMessage: { message: message.payload.toString('base64'), context } }),
+          );
     this.published.push(message);
     for (const subscription of this.subscriptions) {
       if (!topicMatches(subscription.filter, message.topic)) continue;

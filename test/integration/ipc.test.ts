@@ -223,6 +223,52 @@ describe('the connector with IPC input', () => {
     expect(running.logs.map((line) => line.message)).not.toContain('IPC connection to the nucleus lost');
   });
 
+  it('answers a JSON message nested 4,500 levels deep with InvalidRequest and its id, and keeps its intake up', async () => {
+    // Prepare
+    const running = await startConnector();
+    const levels = 4500;
+
+    // Act
+    nucleus.publish('kinesisfirehose/message', {
+      jsonText: `{"id":"deep","request":{"data":${'['.repeat(levels)}${']'.repeat(levels)}}}`,
+    });
+    nucleus.publish('kinesisfirehose/message', { json: { request: { data: 'after' }, id: 'after' } });
+    const statuses = await waitForLocalStatuses(2);
+
+    // Assess
+    expect(statuses).toEqual([
+      expect.objectContaining({ id: 'deep', ErrorCode: 'InvalidRequest', status: 'fail' }),
+      expect.objectContaining({ id: 'after', status: 'success' }),
+    ]);
+    expect(running.logs.map((line) => line.message)).not.toContain('IPC connection to the nucleus lost');
+  });
+
+  it.each([
+    [
+      'of 7 MB, read whole, with its id last',
+      { request: { data: 'x'.repeat(7_000_000) }, id: 'last' },
+      'last',
+    ],
+    [
+      'of 9 MB, skipped, with its id first',
+      { id: 'first', request: { data: 'x'.repeat(9_000_000) } },
+      'first',
+    ],
+  ])(
+    'answers a JSON message too large to parse, %s, with RecordTooLarge and that id',
+    async (_, json, id) => {
+      // Prepare
+      await startConnector();
+
+      // Act
+      nucleus.publish('kinesisfirehose/message', { json });
+      const [status] = await waitForLocalStatuses(1);
+
+      // Assess
+      expect(status).toMatchObject({ id, ErrorCode: 'RecordTooLarge', status: 'fail' });
+    },
+  );
+
   it('reconnects when the nucleus restarts mid-stream, keeping the records it took and taking new ones', async () => {
     // Prepare: records wait in the queue for the next PublishInterval, so the restart happens while they are queued.
     const running = await startConnector({ PublishInterval: 5, StatsIntervalSeconds: 1 });

@@ -1,6 +1,13 @@
 import { Ipc } from '../../contract';
 import { describeError, type Logger } from '../../logger';
-import { ConnectorErrorCode, MAX_JSON_MESSAGE_BYTES, failStatus, statusPayload } from '../../message';
+import {
+  ConnectorErrorCode,
+  MAX_JSON_MESSAGE_BYTES,
+  MESSAGE_HEAD_BYTES,
+  failStatus,
+  type FailStatus,
+  statusPayload,
+} from '../../message';
 import { type MessageHandler, settleAll, type Transport } from '../transport';
 import {
   GreengrassIpcClient,
@@ -58,6 +65,8 @@ export class IpcTransport implements Transport {
     const connect = (role: string) =>
       GreengrassIpcClient.connect({
         maxFrameBytes: MAX_IPC_MESSAGE_BYTES,
+        // The base64 of a binaryMessage takes a third more than the message: keep enough for MESSAGE_HEAD_BYTES.
+        oversizedHeadBytes: Math.ceil((MESSAGE_HEAD_BYTES * 4) / 3) + 1024,
         ...options.client,
         socketPath: options.endpoint.socketPath,
         authToken: options.endpoint.authToken,
@@ -119,36 +128,64 @@ export class IpcTransport implements Transport {
     await Promise.all([this.intake?.close(), this.status?.close()]);
   }
 
-  /** Hands a message to the connector, or answers what cannot become one. Never rejects. */
+  /**
+   * Hands a message to the connector, or answers what cannot become one. Never rejects: a failure with one message
+   * becomes its status, and intake reads on.
+   */
   private async take(subscribed: string, event: SubscriptionEvent, onMessage: MessageHandler): Promise<void> {
+    try {
+      await this.takeOne(subscribed, event, onMessage);
+    } catch (error) {
+      this.logger.error('Could not take in an IPC message; answered it with an InternalError status', {
+        subscription: subscribed,
+        ...describeError(error),
+      });
+      this.answer(
+        failStatus(
+          '',
+          ConnectorErrorCode.InternalError,
+          `The connector failed to take in this message (${describeError(error).errorMessage})`,
+        ),
+      );
+    }
+  }
+
+  private async takeOne(
+    subscribed: string,
+    event: SubscriptionEvent,
+    onMessage: MessageHandler,
+  ): Promise<void> {
     switch (event.kind) {
       case 'message':
         return onMessage(event.message.topic, event.message.payload, event.message.payload.length);
       case 'oversized':
-        // Its topic was in the part left unread; the subscription's own levels stand in (no binary id).
+        // Its topic was in the part left unread; the subscription's own levels stand in (no binary id). The first
+        // bytes of the message may hold a JSON message's id.
         this.logger.warn('Skipped an IPC message larger than the connector reads', {
           subscription: subscribed,
           bytes: event.bytes,
         });
-        return onMessage(literalPrefix(subscribed), Buffer.alloc(0), event.bytes);
+        return onMessage(literalPrefix(subscribed), event.head, event.bytes);
       case 'malformed': {
         // Not a message a component sent (the nucleus writes these events), so not one for the connector's intake.
         this.logger.error('Ignored an IPC event that is not a SubscriptionResponseMessage', {
           subscription: subscribed,
           reason: event.reason,
         });
-        const failure = failStatus(
-          '',
-          ConnectorErrorCode.InvalidRequest,
-          `IPC event unreadable: ${event.reason}`,
-        );
-        // Not awaited: intake waits for nothing but the connector.
-        void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
-          this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
+        this.answer(
+          failStatus('', ConnectorErrorCode.InvalidRequest, `IPC event unreadable: ${event.reason}`),
         );
         return;
       }
     }
+  }
+
+  /** Publishes the status of a message the connector's intake never saw. */
+  private answer(failure: FailStatus): void {
+    // Not awaited: intake waits for nothing but the connector.
+    void this.publishStatus(statusPayload([failure])).catch((error: unknown) =>
+      this.logger.warn('Could not publish a status message', { entries: 1, ...describeError(error) }),
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Topics } from '../../contract';
 import { describeError, type Logger } from '../../logger';
-import { MAX_JSON_MESSAGE_BYTES } from '../../message';
+import { MAX_JSON_MESSAGE_BYTES, MESSAGE_HEAD_BYTES } from '../../message';
 import { backoffDelayMs } from '../../pacing';
 import type { MessageHandler, Transport } from '../transport';
 import { OversizeMarker } from './packet-size-guard';
@@ -147,8 +147,10 @@ export class MqttTransport implements Transport {
     batchAcknowledgements(intake);
     intake.handleMessage = (packet, callback) => {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      const messageBytes = marker.droppedBytes(payload) ?? payload.length;
-      const delivered = messageBytes === payload.length ? payload : Buffer.alloc(0);
+      // A dropped payload reaches the connector as its first bytes, with its size on the wire.
+      const dropped = marker.dropped(payload);
+      const messageBytes = dropped?.bytes ?? payload.length;
+      const delivered = dropped?.head ?? payload;
       // Never callback(error): MQTT.js would then withhold the PUBACK, and the broker would hold the message in
       // flight and redeliver it after every restart, until its in-flight window is full and intake stops.
       onMessage(packet.topic, delivered, messageBytes).then(
@@ -216,7 +218,7 @@ function guardPacketSizes(client: MqttClient, marker: OversizeMarker): void {
     const stream = build(owner);
     const pipe = stream.pipe.bind(stream);
     stream.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T =>
-      pipe(marker.guard(MAX_BUFFERED_PUBLISH_BYTES)).pipe(destination, options);
+      pipe(marker.guard(MAX_BUFFERED_PUBLISH_BYTES, MESSAGE_HEAD_BYTES)).pipe(destination, options);
     return stream;
   };
 }

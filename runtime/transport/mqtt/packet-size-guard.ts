@@ -10,7 +10,8 @@ import { Transform, type TransformCallback } from 'node:stream';
  * reads each packet's fixed header as the bytes stream by, and replaces the payload of a PUBLISH whose remaining
  * length is over `maxRemainingLength` with a short marker, discarding the payload bytes as they arrive. The
  * packet keeps its topic, QoS and packet id, so MQTT.js still acknowledges it once the connector has answered it
- * (with a `RecordTooLarge` status), and everything else on the connection passes through untouched.
+ * (with a `RecordTooLarge` status), and everything else on the connection passes through untouched. The marker
+ * carries the payload's first bytes (up to `headBytes`), in which the connector looks for a JSON message's id.
  *
  * MQTT 3.1.1 packets only (the connector connects with protocol level 4): a PUBLISH's variable header is the topic
  * and, for QoS 1 and 2, the packet id.
@@ -21,25 +22,32 @@ export class OversizeMarker {
 
   /**
    * The payload that stands for a dropped one: a random prefix no publisher can guess, then the dropped size, so
-   * a real payload can never pass for a marker.
+   * a real payload can never pass for a marker; then the first bytes of the dropped payload.
    */
-  encode(droppedBytes: number): Buffer {
-    const marker = Buffer.alloc(MARKER_BYTES);
+  encode(droppedBytes: number, head: Buffer = Buffer.alloc(0)): Buffer {
+    const marker = Buffer.alloc(MARKER_BYTES + head.length);
     this.nonce.copy(marker);
     marker.writeDoubleBE(droppedBytes, this.nonce.length);
+    head.copy(marker, MARKER_BYTES);
     return marker;
   }
 
-  /** The size of the payload that `payload` stands for, or undefined when it is a real payload. */
-  droppedBytes(payload: Buffer): number | undefined {
-    if (payload.length !== MARKER_BYTES) return undefined;
+  /**
+   * What `payload` stands for when it is a marker: the size of the payload dropped and its first bytes (a view of
+   * `payload`). Undefined for a real payload.
+   */
+  dropped(payload: Buffer): { readonly bytes: number; readonly head: Buffer } | undefined {
+    if (payload.length < MARKER_BYTES) return undefined;
     if (!payload.subarray(0, this.nonce.length).equals(this.nonce)) return undefined;
-    return payload.readDoubleBE(this.nonce.length);
+    return { bytes: payload.readDoubleBE(this.nonce.length), head: payload.subarray(MARKER_BYTES) };
   }
 
-  /** A transform for one connection; a reconnection needs a new one, since it starts at a packet boundary. */
-  guard(maxRemainingLength: number): Transform {
-    return new PacketSizeGuard(maxRemainingLength, this);
+  /**
+   * A transform for one connection; a reconnection needs a new one, since it starts at a packet boundary.
+   * `headBytes`: how much of a dropped payload the marker keeps.
+   */
+  guard(maxRemainingLength: number, headBytes = 0): Transform {
+    return new PacketSizeGuard(maxRemainingLength, headBytes, this);
   }
 }
 
@@ -53,6 +61,15 @@ type State =
   | { readonly kind: 'pass'; left: number }
   /** Collecting the variable header of an oversized PUBLISH. */
   | { readonly kind: 'topic'; readonly firstByte: number; readonly remaining: number; held: Buffer }
+  /** Collecting the first bytes of an oversized PUBLISH's payload, for its marker. */
+  | {
+      readonly kind: 'head';
+      readonly firstByte: number;
+      readonly remaining: number;
+      readonly variableHeader: Buffer;
+      readonly head: Buffer;
+      filled: number;
+    }
   /** Discarding the rest of an oversized PUBLISH's payload. */
   | { readonly kind: 'skip'; left: number };
 
@@ -63,6 +80,7 @@ class PacketSizeGuard extends Transform {
 
   constructor(
     private readonly maxRemainingLength: number,
+    private readonly headBytes: number,
     private readonly marker: OversizeMarker,
   ) {
     super();
@@ -100,8 +118,30 @@ class PacketSizeGuard extends Transform {
           index += taken;
           passFrom = index;
           if (variableHeaderBytes(state.firstByte, state.held) === state.held.length) {
-            this.emitMarked(state.firstByte, state.remaining, state.held);
+            const payloadBytes = state.remaining - state.held.length;
+            this.state = {
+              kind: 'head',
+              firstByte: state.firstByte,
+              remaining: state.remaining,
+              variableHeader: state.held,
+              head: Buffer.alloc(Math.min(this.headBytes, payloadBytes)),
+              filled: 0,
+            };
+            if (this.headBytes === 0 || payloadBytes === 0) this.emitMarked(this.state);
           }
+          break;
+        }
+        case 'head': {
+          const copied = chunk.copy(
+            state.head,
+            state.filled,
+            index,
+            index + state.head.length - state.filled,
+          );
+          state.filled += copied;
+          index += copied;
+          passFrom = index;
+          if (state.filled === state.head.length) this.emitMarked(state);
           break;
         }
         case 'header': {
@@ -146,13 +186,15 @@ class PacketSizeGuard extends Transform {
     callback();
   }
 
-  /** Pushes the PUBLISH with its payload replaced by a marker, and skips the payload's bytes. */
-  private emitMarked(firstByte: number, remaining: number, variableHeader: Buffer): void {
+  /** Pushes the PUBLISH with its payload replaced by a marker, and skips the rest of the payload's bytes. */
+  private emitMarked(state: State & { kind: 'head' }): void {
+    const { firstByte, remaining, variableHeader, head } = state;
     const dropped = remaining - variableHeader.length;
-    const marker = this.marker.encode(dropped);
+    const marker = this.marker.encode(dropped, head);
     const length = encodeRemainingLength(variableHeader.length + marker.length);
     this.push(Buffer.concat([Buffer.from([firstByte]), length, variableHeader, marker]));
-    this.state = dropped > 0 ? { kind: 'skip', left: dropped } : { kind: 'header' };
+    const left = dropped - head.length;
+    this.state = left > 0 ? { kind: 'skip', left } : { kind: 'header' };
   }
 }
 

@@ -172,7 +172,7 @@ describe('parseMessage', () => {
       failure: {
         ErrorCode: 'InvalidRequest',
         ErrorMessage: `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`,
-        id: '',
+        id: 'deep',
         status: 'fail',
       },
     };
@@ -213,6 +213,65 @@ describe('parseMessage', () => {
         status: 'fail',
       },
     });
+  });
+
+  it('gives the refusal of a JSON message too large to parse the id it ends with, read without parsing it', () => {
+    // Prepare: the seed example's shape, "id" after a 7 MB "data".
+    const payload = json({ request: { data: 'x'.repeat(7_000_000) }, id: 'request123' });
+
+    // Act
+    const intake = parseMessage(Topics.json, payload, context());
+
+    // Assess
+    expect(intake).toMatchObject({ failure: { ErrorCode: 'RecordTooLarge', id: 'request123' } });
+  });
+
+  it('gives the refusal of a message of which the transport kept only the first bytes the id among them', () => {
+    // Prepare: the first 8 KiB of a 40 MiB message whose "id" comes first.
+    const head = json({ id: 'first', request: { data: 'x'.repeat(10_000) } }).subarray(0, 8192);
+
+    // Act
+    const intake = parseMessage(Topics.json, head, context(), 40 * 1024 * 1024);
+
+    // Assess
+    expect(intake).toMatchObject({ failure: { ErrorCode: 'RecordTooLarge', id: 'first' } });
+  });
+
+  it('leaves the id of a refused message empty when it is past the first bytes the transport kept', () => {
+    // Act
+    const head = json({ request: { data: 'x'.repeat(10_000) }, id: 'last' }).subarray(0, 8192);
+    const intake = parseMessage(Topics.json, head, context(), 40 * 1024 * 1024);
+
+    // Assess
+    expect(intake).toMatchObject({ failure: { ErrorCode: 'RecordTooLarge', id: '' } });
+  });
+
+  it.each([
+    ['request.id, when the message has no id', '{"request":{"id":"inner","data":"x"},"junk":', 'inner'],
+    ['a numeric id as its text', '{"id":42,"request":{"data":"x"}', '42'],
+    ['the last of two ids, as a parser would', '{"id":"a","id":"b","request":', 'b'],
+    ['no id for an object', '{"id":{"x":1},"request":{"id":"inner"}', ''],
+    ['request.id for a null id', '{"id":null,"request":{"id":"inner"}}}', 'inner'],
+    ['an escaped id unescaped', '{"id":"a\\"b\u00e9","request":', 'a"bé'],
+  ])('reads from a message that is not JSON %s', (_, text, id) => {
+    // Act
+    const intake = parseMessage(Topics.json, Buffer.from(text), context());
+
+    // Assess
+    expect(intake).toMatchObject({ failure: { ErrorCode: 'InvalidJson', id } });
+  });
+
+  it('gives the refusal of a payload that is not UTF-8 the id it has', () => {
+    // Act
+    const payload = Buffer.concat([
+      Buffer.from('{"id":"u","request":{"data":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}}'),
+    ]);
+    const intake = parseMessage(Topics.json, payload, context());
+
+    // Assess
+    expect(intake).toMatchObject({ failure: { ErrorCode: 'InvalidJson', id: 'u' } });
   });
 
   it('refuses a binary message whose payload was dropped in transit with its id and size', () => {

@@ -30,6 +30,8 @@ export interface IpcClientOptions {
    * subscription's handler gets an `oversized` event.
    */
   readonly maxFrameBytes: number;
+  /** Bytes kept of the start of a message longer than `maxFrameBytes`, for its handler. @default 0 */
+  readonly oversizedHeadBytes?: number;
   /**
    * Time allowed for the connect handshake and for the nucleus to answer each request.
    * @default 10000
@@ -128,6 +130,7 @@ export class GreengrassIpcClient {
           socketPath,
           authToken: this.options.authToken,
           maxFrameBytes: this.options.maxFrameBytes,
+          oversizedHeadBytes: this.options.oversizedHeadBytes ?? 0,
           connectTimeoutMs: this.requestTimeoutMs,
         });
         if (this.closed) {

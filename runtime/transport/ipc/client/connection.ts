@@ -18,6 +18,8 @@ export interface IpcConnectionOptions {
   readonly authToken: string;
   /** Longest message read whole; longer ones reach their stream as `oversized` frames. */
   readonly maxFrameBytes: number;
+  /** Bytes kept of the start of an oversized message's payload. */
+  readonly oversizedHeadBytes: number;
   /** Time allowed for the socket to open and the nucleus to answer `Connect`. */
   readonly connectTimeoutMs: number;
 }
@@ -92,7 +94,7 @@ export class IpcConnection {
   static open(options: IpcConnectionOptions): Promise<IpcConnection> {
     return new Promise((resolve, reject) => {
       const socket = createConnection({ path: options.socketPath });
-      const reader = new FrameReader(options.maxFrameBytes);
+      const reader = new FrameReader(options.maxFrameBytes, options.oversizedHeadBytes);
       const fail = (error: Error) => {
         clearTimeout(timer);
         socket.removeAllListeners('data');

@@ -16,8 +16,9 @@ export type Frame =
   /** A whole message, CRCs checked. */
   | { readonly kind: 'message'; readonly message: RpcMessage }
   /**
-   * A message longer than the reader's `maxFrameBytes`: its headers (so the stream it belongs to is known) and
-   * its length. The payload was skipped as it arrived, never held, so its content (and message CRC) is unknown.
+   * A message longer than the reader's `maxFrameBytes`: its headers (so the stream it belongs to is known), the
+   * first `headBytes` of its payload as `message.payload`, and its length. The rest of the payload was skipped as it
+   * arrived, never held, so its content (and message CRC) is unknown.
    */
   | { readonly kind: 'oversized'; readonly message: RpcMessage; readonly totalBytes: number };
 
@@ -36,10 +37,15 @@ export class FrameReader {
   private frame?: Buffer;
   private frameFilled = 0;
   private totalBytes = 0;
+  private headersBytes = 0;
   /** Payload bytes of an oversized message still to drop. */
   private skipRemaining = 0;
 
-  constructor(private readonly maxFrameBytes: number) {
+  /** `headBytes`: how much of an oversized message's payload to keep. */
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly headBytes = 0,
+  ) {
     if (maxFrameBytes < MESSAGE_OVERHEAD_BYTES || maxFrameBytes > PROTOCOL_MAX_MESSAGE_BYTES) {
       throw new RangeError(
         `maxFrameBytes must be from ${MESSAGE_OVERHEAD_BYTES} to ${PROTOCOL_MAX_MESSAGE_BYTES}; received ${maxFrameBytes}`,
@@ -106,7 +112,12 @@ export class FrameReader {
       );
     }
     this.totalBytes = totalBytes;
-    const kept = totalBytes <= this.maxFrameBytes ? totalBytes : PRELUDE_BYTES + headersBytes;
+    this.headersBytes = headersBytes;
+    const payloadBytes = totalBytes - MESSAGE_OVERHEAD_BYTES - headersBytes;
+    const kept =
+      totalBytes <= this.maxFrameBytes
+        ? totalBytes
+        : PRELUDE_BYTES + headersBytes + Math.min(this.headBytes, payloadBytes);
     this.frame = Buffer.allocUnsafe(kept);
     this.prelude.copy(this.frame);
     this.frameFilled = PRELUDE_BYTES;
@@ -122,14 +133,14 @@ export class FrameReader {
     let headers;
     try {
       headers = headerMarshaller.parse(
-        new DataView(frame.buffer, frame.byteOffset + PRELUDE_BYTES, frame.length - PRELUDE_BYTES),
+        new DataView(frame.buffer, frame.byteOffset + PRELUDE_BYTES, this.headersBytes),
       );
     } catch (error) {
       throw new ProtocolError(`Malformed event stream headers: ${(error as Error).message}`);
     }
     return {
       kind: 'oversized',
-      message: toRpcMessage(headers, Buffer.alloc(0)),
+      message: toRpcMessage(headers, frame.subarray(PRELUDE_BYTES + this.headersBytes)),
       totalBytes: this.totalBytes,
     };
   }

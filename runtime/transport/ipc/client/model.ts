@@ -1,4 +1,5 @@
 import { Ipc } from '../../../contract';
+import { objectMembers, parseSpan } from '../../../message';
 
 /**
  * The three Greengrass IPC operations the connector uses, with their wire shapes (JSON field names verbatim, as
@@ -74,30 +75,74 @@ export class MalformedEventError extends Error {
   override readonly name = 'MalformedEventError';
 }
 
+const EVENT_KEYS: ReadonlySet<string> = new Set(['jsonMessage', 'binaryMessage']);
+const BODY_KEYS: ReadonlySet<string> = new Set(['message', 'context']);
+const CONTEXT_KEYS: ReadonlySet<string> = new Set(['topic']);
+
 /**
  * Reads a `SubscriptionResponseMessage`: `{"jsonMessage":{"message":{...},"context":{"topic":"..."}}}` or
  * `{"binaryMessage":{"message":"<base64>","context":{"topic":"..."}}}`. `subscribedTopic` stands in for a missing
  * context (nucleus versions before 2.6.0 sent none), without its wildcard levels.
+ *
+ * The event is scanned, not parsed (`json-scan.ts`): a `jsonMessage`'s message is handed over as the JSON text the
+ * nucleus wrote, so that the connector's own checks (nesting depth first) see it before anything parses it, and a
+ * message nested thousands of levels deep becomes a status rather than a stack overflow.
  */
 export function parseSubscriptionMessage(payload: Buffer, subscribedTopic: string): TopicMessage {
-  let event: unknown;
-  try {
-    event = JSON.parse(payload.toString('utf8'));
-  } catch (error) {
-    throw new MalformedEventError(`IPC event is not JSON: ${(error as Error).message}`);
+  const body = messageBody(payload);
+  if (body === undefined) {
+    throw new MalformedEventError('IPC event has neither jsonMessage nor binaryMessage');
   }
-  const json = field(event, 'jsonMessage');
-  const binary = field(event, 'binaryMessage');
-  const body = json ?? binary;
-  if (!isObject(body)) throw new MalformedEventError('IPC event has neither jsonMessage nor binaryMessage');
-  const contextTopic = field(field(body, 'context'), 'topic');
+  const members = objectMembers(payload, body.start, BODY_KEYS);
+  const context = members.get('context');
+  const topicSpan = context && objectMembers(payload, context.start, CONTEXT_KEYS).get('topic');
+  const contextTopic = topicSpan && parseSpan(payload, topicSpan);
   const topic =
     typeof contextTopic === 'string' && contextTopic !== '' ? contextTopic : literalPrefix(subscribedTopic);
-  if (json !== undefined)
-    return { topic, payload: Buffer.from(JSON.stringify(body.message ?? null), 'utf8') };
-  if (typeof body.message !== 'string')
-    throw new MalformedEventError('IPC binaryMessage has no base64 message');
-  return { topic, payload: Buffer.from(body.message, 'base64') };
+  const message = members.get('message');
+  if (body.kind === 'json') {
+    if (message?.end === undefined) return { topic, payload: Buffer.from('null') };
+    return { topic, payload: payload.subarray(message.start, message.end) };
+  }
+  const base64 = message && parseSpan(payload, message);
+  if (typeof base64 !== 'string') throw new MalformedEventError('IPC binaryMessage has no base64 message');
+  return { topic, payload: Buffer.from(base64, 'base64') };
+}
+
+/**
+ * The first bytes of the message inside the first bytes of an event too large to read whole: the JSON text of a
+ * `jsonMessage`, or what the base64 of a `binaryMessage` decodes to. Empty when they are not there.
+ */
+export function messageHead(eventHead: Buffer): Buffer {
+  const body = messageBody(eventHead, true);
+  const message = body && objectMembers(eventHead, body.start, BODY_KEYS).get('message');
+  if (!body || !message) return Buffer.alloc(0);
+  if (body.kind === 'json') return eventHead.subarray(message.start, message.end);
+  if (eventHead[message.start] !== 0x22) return Buffer.alloc(0);
+  // Base64 has no character JSON escapes but "/" (as "\/"); what comes before the first escape decodes alone.
+  let end = message.end === undefined ? eventHead.length : message.end - 1;
+  const escape = eventHead.indexOf(0x5c, message.start + 1);
+  if (escape !== -1 && escape < end) end = escape;
+  const characters = end - message.start - 1;
+  const whole = characters - (characters % 4);
+  return Buffer.from(eventHead.toString('latin1', message.start + 1, message.start + 1 + whole), 'base64');
+}
+
+/** Where the event's `jsonMessage` or `binaryMessage` object starts; with `partial`, one cut short will do. */
+function messageBody(
+  event: Buffer,
+  partial = false,
+): { readonly kind: 'json' | 'binary'; readonly start: number } | undefined {
+  const members = objectMembers(event, 0, EVENT_KEYS);
+  for (const [key, kind] of [
+    ['jsonMessage', 'json'],
+    ['binaryMessage', 'binary'],
+  ] as const) {
+    const span = members.get(key);
+    if (span && event[span.start] === 0x7b && (partial || span.end !== undefined))
+      return { kind, start: span.start };
+  }
+  return undefined;
 }
 
 export function publishToTopicRequest(topic: string, payload: string): PublishToTopicRequest {

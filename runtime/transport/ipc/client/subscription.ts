@@ -5,6 +5,7 @@ import type { Frame } from './frame-reader';
 import {
   IpcService,
   MalformedEventError,
+  messageHead,
   parseSubscriptionMessage,
   SubscribeToTopic,
   type TopicMessage,
@@ -14,8 +15,11 @@ import { IpcServiceError, RpcOperation, type StreamEnd } from './operation';
 /** What a subscription hands its handler. */
 export type SubscriptionEvent =
   | { readonly kind: 'message'; readonly message: TopicMessage }
-  /** A message longer than the client reads; only its size is known. */
-  | { readonly kind: 'oversized'; readonly bytes: number }
+  /**
+   * A message longer than the client reads: its size, and the first bytes of the message (of its JSON text, or of
+   * its decoded binary) that the part of the event kept holds.
+   */
+  | { readonly kind: 'oversized'; readonly bytes: number; readonly head: Buffer }
   /** An event that is not a `SubscriptionResponseMessage`. */
   | { readonly kind: 'malformed'; readonly reason: string };
 
@@ -121,16 +125,30 @@ export class TopicSubscription {
     this.retryTimer = setTimeout(() => void this.subscribe(connection), retryInMs);
   }
 
+  /** Hands one event to the handler. Never rejects: what fails is that event's, never the connection's. */
   private async deliver(frame: Frame): Promise<void> {
-    if (frame.kind === 'oversized')
-      return this.options.handler({ kind: 'oversized', bytes: frame.totalBytes });
-    let message: TopicMessage;
     try {
-      message = parseSubscriptionMessage(frame.message.payload, this.options.topic);
+      await this.options.handler(this.eventOf(frame));
     } catch (error) {
-      if (!(error instanceof MalformedEventError)) throw error;
-      return this.options.handler({ kind: 'malformed', reason: error.message });
+      this.options.logger.error('An IPC subscription handler failed; reading on', {
+        topic: this.options.topic,
+        ...describeError(error),
+      });
     }
-    return this.options.handler({ kind: 'message', message });
+  }
+
+  private eventOf(frame: Frame): SubscriptionEvent {
+    try {
+      if (frame.kind === 'oversized') {
+        return { kind: 'oversized', bytes: frame.totalBytes, head: messageHead(frame.message.payload) };
+      }
+      return {
+        kind: 'message',
+        message: parseSubscriptionMessage(frame.message.payload, this.options.topic),
+      };
+    } catch (error) {
+      const reason = error instanceof MalformedEventError ? error.message : describeError(error).errorMessage;
+      return { kind: 'malformed', reason };
+    }
   }
 }

@@ -17,8 +17,13 @@ function publish(topic: string, payload: Buffer, qos: 0 | 1 = 1, messageId = 7):
 }
 
 /** Runs `bytes` through a guard in chunks of `chunkSize` and parses what comes out. */
-async function throughGuard(marker: OversizeMarker, bytes: Buffer, chunkSize: number): Promise<Packet[]> {
-  const guard = marker.guard(LIMIT);
+async function throughGuard(
+  marker: OversizeMarker,
+  bytes: Buffer,
+  chunkSize: number,
+  headBytes = 0,
+): Promise<Packet[]> {
+  const guard = marker.guard(LIMIT, headBytes);
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   const packets: Packet[] = [];
   parser.on('packet', (packet) => packets.push(packet));
@@ -74,7 +79,7 @@ describe('the packet size guard', () => {
         qos: packet.qos,
         messageId: packet.messageId,
         payloadBytes: (packet.payload as Buffer).length,
-        droppedBytes: marker.droppedBytes(packet.payload as Buffer),
+        droppedBytes: marker.dropped(packet.payload as Buffer)?.bytes,
       }));
       expect(summary).toEqual([
         {
@@ -127,7 +132,28 @@ describe('the packet size guard', () => {
 
     // Assess
     const [packet] = packets as IPublishPacket[];
-    expect(second.droppedBytes(packet.payload as Buffer)).toBeUndefined();
+    expect(second.dropped(packet.payload as Buffer)).toBeUndefined();
     expect(packet.payload).toEqual(replayed);
   });
+
+  it.each([1, 5, 100, 70_000])(
+    'keeps the first bytes of a dropped payload in its marker, in chunks of %i bytes',
+    async (chunkSize) => {
+      // Prepare
+      const marker = new OversizeMarker();
+      const payload = Buffer.from(`{"id":"early","request":{"data":"${'x'.repeat(20_000)}"}}`);
+      const bytes = Buffer.concat([
+        publish('kinesisfirehose/message', payload, 1, 11),
+        publish('kinesisfirehose/message/binary/after', Buffer.from('after'), 1, 12),
+      ]);
+
+      // Act
+      const packets = (await throughGuard(marker, bytes, chunkSize, 64)) as IPublishPacket[];
+
+      // Assess
+      const dropped = marker.dropped(packets[0].payload as Buffer);
+      expect(dropped).toEqual({ bytes: payload.length, head: payload.subarray(0, 64) });
+      expect(packets[1]).toMatchObject({ messageId: 12, payload: Buffer.from('after') });
+    },
+  );
 });

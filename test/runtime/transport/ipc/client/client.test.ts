@@ -235,12 +235,29 @@ describe('GreengrassIpcClient', () => {
     await waitFor(() => events.length === 2, 5000, 'two events');
 
     // Assess
-    expect(events[0]).toEqual({ kind: 'oversized', bytes: expect.any(Number) });
+    expect(events[0]).toEqual({ kind: 'oversized', bytes: expect.any(Number), head: Buffer.alloc(0) });
     expect((events[0] as { bytes: number }).bytes).toBeGreaterThan(100_000 * (4 / 3));
     expect(events[1]).toEqual({
       kind: 'message',
       message: { topic: 'in/binary/small', payload: Buffer.from('ok') },
     });
+  });
+
+  it('hands over with a message larger than it reads the first bytes of that message, JSON text or binary', async () => {
+    // Prepare
+    const ipc = connect({ maxFrameBytes: 64 * 1024, oversizedHeadBytes: 256 });
+    const { events, handler } = collector();
+    await Promise.all([ipc.subscribe('in/json', handler).ready, ipc.subscribe('in/binary/#', handler).ready]);
+
+    // Act
+    nucleus.publish('in/json', { json: { id: 'early', request: { data: 'x'.repeat(100_000) } } });
+    nucleus.publish('in/binary/big', { binary: Buffer.alloc(100_000, 'b') });
+    await waitFor(() => events.length === 2, 5000, 'two events');
+
+    // Assess: 256 bytes of event, less its wrapping; base64 read in whole groups of four.
+    const heads = events.map((event) => (event.kind === 'oversized' ? event.head.toString() : event.kind));
+    expect(heads[0]).toBe(`{"id":"early","request":{"data":"${'x'.repeat(256 - 26 - 33)}`);
+    expect(heads[1]).toBe('b'.repeat(((256 - 29) >> 2) * 3));
   });
 
   it('reconnects after the nucleus restarts and subscribes again, logging each step', async () => {

@@ -51,6 +51,12 @@ export function settleCall(
   let throttled = 0;
   let failed = 0;
   let retryableFailure: RecordOutcome | undefined;
+  // PutRecord, which carries a lone record (`firehose-sender.ts`), reports a stream at its quota as the call's error
+  // (ServiceUnavailableException, "Slow down."), not per record: it is that record's refusal all the same, and must
+  // slow the stream down as one refused inside a PutRecordBatch does, not back it off.
+  // https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecord.html
+  const throttling = (outcome: RecordOutcome & { ok: false }): boolean =>
+    THROTTLING_CODES.has(outcome.code) && (!outcome.wholeCall || batch.length === 1);
   batch.forEach((record, index) => {
     record.attempts++;
     const outcome = outcomes[index];
@@ -61,7 +67,7 @@ export function settleCall(
       return;
     }
     if (outcome.retryable) {
-      if (!outcome.wholeCall && THROTTLING_CODES.has(outcome.code)) throttled++;
+      if (throttling(outcome)) throttled++;
       else retryableFailure ??= outcome;
     }
     const reason = exhausted(record);
@@ -76,7 +82,9 @@ export function settleCall(
     failed++;
   });
   const delivered = ended.length - failed;
-  const wholeCall = outcomes.find((outcome) => !outcome.ok && outcome.wholeCall && outcome.retryable);
+  const wholeCall = outcomes.find(
+    (outcome) => !outcome.ok && outcome.wholeCall && outcome.retryable && !throttling(outcome),
+  );
   const failure = wholeCall ?? (delivered === 0 && throttled === 0 ? retryableFailure : undefined);
   return {
     statuses,

@@ -6,6 +6,7 @@ import type { StatusEntry } from '../../../runtime/message/status';
 import { StreamDispatcher, type StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
 import { FakeSender, permanent, quotaResponder, retryable } from '../../helpers/fake-sender';
 import { advance, advanceUntil, useFakeTime } from '../../helpers/fake-time';
+import { captureLogger, type LogEntry } from '../../helpers/log-capture';
 
 const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
 
@@ -376,7 +377,8 @@ describe('StreamDispatcher', () => {
   });
 
   it('backs off exponentially while calls fail whole, and starts again from the shortest backoff once one gets through', async () => {
-    // Prepare: calls 0-3 fail whole, 4 goes through, 5-6 fail whole, then all go through.
+    // Prepare: calls 0-3 fail whole (a 500: of a lone record, a 503 "Slow down." would be its throttling), 4 goes
+    // through, 5-6 fail whole, then all go through.
     const { sender, statuses, enqueue } = setup({
       publishIntervalMs: 0,
       backoff: { baseMs: 100, maxMs: 10_000 },
@@ -386,8 +388,8 @@ describe('StreamDispatcher', () => {
       failing.has(callIndex)
         ? {
             ok: false,
-            code: 'ServiceUnavailableException',
-            message: 'Slow down.',
+            code: 'InternalFailure',
+            message: 'An internal failure occurred.',
             retryable: true,
             wholeCall: true,
           }
@@ -426,5 +428,35 @@ describe('StreamDispatcher', () => {
     // Assess: every record delivered within seconds; a rate lowered at each refusal took over nine minutes.
     expect(statuses.filter((status) => status.status !== 'success')).toEqual([]);
     expect(elapsedMs).toBeLessThanOrEqual(20_000);
+  });
+
+  it('slows down a stream whose lone records PutRecord refuses whole for throttling, rather than backing it off', async () => {
+    // Prepare: 5 records a second; once throttled the stream is sent one record per call, as PutRecord, which
+    // answers a refusal with the call's error (a 503 "Slow down.") rather than per record. Backoff as deployed.
+    const logs: LogEntry[] = [];
+    const { sender, statuses, dispatcher, enqueue } = setup({
+      logger: captureLogger(logs),
+      backoff: { baseMs: 1000, maxMs: 30_000 },
+    });
+    const quota = quotaResponder(5);
+    sender.respond = (record, callIndex) => {
+      const outcome = quota.respond(record, callIndex);
+      const lone = sender.calls[callIndex].data.length === 1;
+      return !outcome.ok && lone ? { ...outcome, wholeCall: true } : outcome;
+    };
+    await enqueue(60);
+
+    // Act
+    dispatcher.flush();
+    const elapsedMs = await advanceUntil(() => statuses.length === 60, '60 statuses', 120_000);
+
+    // Assess: 55 more than the burst at 5 a second take 11 s.
+    expect(statuses.filter((status) => status.status !== 'success')).toEqual([]);
+    expect(sender.calls.filter((call) => call.data.length === 1).length).toBeGreaterThan(40);
+    expect(quota.refused).toBeGreaterThan(55);
+    expect(logs.map((line) => line.message)).not.toContain(
+      'Firehose call failed or was throttled whole; backing off',
+    );
+    expect(elapsedMs).toBeLessThanOrEqual(11_000 / 0.8);
   });
 });

@@ -205,6 +205,15 @@ export class StandInNucleus {
     this.misanswerSubscription = true;
   }
 
+  /**
+   * Bytes written to connections and not yet taken by the kernel: what waits in the nucleus for a component that
+   * stops reading. The real server queues them without limit too (aws-c-io's channel), having told each publisher its
+   * publish succeeded.
+   */
+  unreadBytes(): number {
+    return [...this.sessions].reduce((total, session) => total + session.socket.writableLength, 0);
+  }
+
   /** Stops reading from every connection, as a nucleus too busy to keep up: what clients send waits in their sockets. */
   pauseReading(): void {
     this.reading = false;

@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
@@ -250,6 +253,47 @@ describe('the connector, end to end', () => {
     expect(endpoint.records('main')).toHaveLength(50);
     await client.waitForStatuses(50);
     expect(client.statuses.filter((status) => status.status !== 'success')).toEqual([]);
+  });
+
+  it('answers with ConnectorShuttingDown the records a memory queue still holds when ShutdownTimeoutSeconds runs out', async () => {
+    // Prepare: Firehose answers no call.
+    endpoint.hangCalls();
+    const running = await startConnector({ ShutdownTimeoutSeconds: 1, RequestTimeoutSeconds: 300 });
+    for (let index = 0; index < 5; index++)
+      await client.publishJson({ request: { data: `r${index}` }, id: `${index}` });
+
+    // Act
+    const code = await running.stop('SIGTERM');
+    await client.waitForStatuses(5);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(
+      client.statuses.map((status) => [status.id, 'ErrorCode' in status ? status.ErrorCode : '']),
+    ).toEqual(['0', '1', '2', '3', '4'].map((id) => [id, 'ConnectorShuttingDown']));
+  });
+
+  it('keeps in a disk queue the records still held when ShutdownTimeoutSeconds runs out, and sends them at the next start', async () => {
+    // Prepare
+    endpoint.hangCalls();
+    const queue = { QueueStore: 'disk', QueueDirectory: mkdtempSync(join(tmpdir(), 'shutdown-queue-')) };
+    const first = await startConnector({ ...queue, ShutdownTimeoutSeconds: 1, RequestTimeoutSeconds: 300 });
+    for (let index = 0; index < 5; index++)
+      await client.publishJson({ request: { data: `r${index}` }, id: `${index}` });
+    await first.stop('SIGTERM');
+    endpoint.clearFaults();
+
+    // Act
+    await startConnector(queue);
+    await client.waitForStatuses(5);
+
+    // Assess
+    expect(client.statuses.map((status) => status.status)).toEqual(
+      Array.from({ length: 5 }, () => 'success'),
+    );
+    expect(new Set(endpoint.records('main').map((record) => record.data.toString()))).toEqual(
+      new Set(['r0', 'r1', 'r2', 'r3', 'r4']),
+    );
   });
 
   it('keeps messages published while it is stopped and delivers them after a restart', async () => {

@@ -358,6 +358,83 @@ describe('the connector with IPC input', () => {
     });
   }, 60_000);
 
+  it('receives nothing published while it was stopped: local publish/subscribe keeps nothing for it', async () => {
+    // Prepare
+    const first = await startConnector();
+    await first.stop('SIGTERM');
+    nucleus.publish('kinesisfirehose/message', { json: { request: { data: 'while away' }, id: 'away' } });
+
+    // Act
+    await startConnector();
+    nucleus.publish('kinesisfirehose/message', { json: { request: { data: 'back' }, id: 'back' } });
+    await endpoint.waitForRecords('main', 1);
+    await waitForLocalStatuses(1);
+
+    // Assess
+    expect(endpoint.records('main').map((record) => record.data.toString())).toEqual(['back']);
+    expect(localStatuses().map((status) => status.id)).toEqual(['back']);
+  });
+
+  it('answers the records over DeliveryStreamQueueSize with QueueFull', async () => {
+    // Prepare: the service refuses every call, so records pile up.
+    endpoint.failCalls({ count: Infinity, code: 'ServiceUnavailableException', status: 503 });
+    await startConnector({ DeliveryStreamQueueSize: 2000, PublishInterval: 1 });
+
+    // Act
+    for (let index = 0; index < 2100; index++) {
+      nucleus.publish('kinesisfirehose/message', {
+        json: { request: { data: `r${index}` }, id: `${index}` },
+      });
+    }
+    const statuses = await waitForLocalStatuses(100);
+
+    // Assess
+    expect(statuses.map((status) => ('ErrorCode' in status ? status.ErrorCode : status.status))).toEqual(
+      Array.from({ length: 100 }, () => 'QueueFull'),
+    );
+    expect(statuses.map((status) => status.id)).toEqual(
+      Array.from({ length: 100 }, (_, index) => `${2000 + index}`),
+    );
+  }, 60_000);
+
+  it('leaves what is published while its intake waits for a send slot in the nucleus, and takes it in after', async () => {
+    // Prepare: each call takes 4 s, so the first holds the only send slot while 2,000 records gather behind it.
+    endpoint.setLatency(4000);
+    const running = await startConnector({ StatsIntervalSeconds: 1 });
+    const ids = Array.from({ length: 4500 }, (_, index) => `m${index}`);
+
+    // Act
+    for (const id of ids)
+      nucleus.publish(`kinesisfirehose/message/binary/${id}`, { binary: Buffer.from(id) });
+    await waitFor(() => received(running) >= 2000, 10_000, 'intake held');
+    const waitingInNucleus = nucleus.unreadBytes();
+    await waitForLocalStatuses(4500, 60_000);
+
+    // Assess
+    expect(waitingInNucleus).toBeGreaterThan(0);
+    expect(localStatuses().filter((status) => status.status !== 'success')).toEqual([]);
+    expect(new Set(endpoint.records('main').map((record) => record.data.toString()))).toEqual(new Set(ids));
+  }, 90_000);
+
+  it('logs each status it cannot publish while the nucleus is away', async () => {
+    // Prepare
+    const running = await startConnector({ PublishInterval: 3, StatsIntervalSeconds: 1 });
+    nucleus.publish('kinesisfirehose/message', { json: { request: { data: 'taken' }, id: 'taken' } });
+    await waitFor(() => received(running) === 1, 10_000, 'the record taken');
+
+    // Act
+    await nucleus.stop();
+    await endpoint.waitForRecords('main', 1);
+    await running.waitForLog('Could not publish a status message');
+
+    // Assess
+    expect(running.logs.find((line) => line.message === 'Could not publish a status message')).toMatchObject({
+      level: 'warn',
+      entries: 1,
+      errorMessage: 'local publish/subscribe: Not connected to the Greengrass nucleus (IPC); reconnecting',
+    });
+  });
+
   it('refuses to start with InputSource ipc when the nucleus did not start it, and exits 2', async () => {
     // Prepare
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');

@@ -45,6 +45,19 @@ export function sizedRecord(
   return queuedRecord(index, { data: Buffer.alloc(dataBytes, 0x61 + (index % 26)), ...overrides });
 }
 
+/**
+ * Records that a store must keep byte for byte: every byte value, empty data under a non-ASCII request id, 300 KB
+ * with attempts counted, and an empty request id.
+ */
+export function variedRecords(): QueuedRecord[] {
+  return [
+    queuedRecord(0, { data: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) }),
+    queuedRecord(1, { requestId: 'élan/温度/🚀', data: Buffer.alloc(0) }),
+    queuedRecord(2, { data: Buffer.alloc(300_000, 0x5a), attempts: 7 }),
+    queuedRecord(3, { requestId: '' }),
+  ];
+}
+
 /** A record as intake hands it to its stream's dispatcher: `dataBytes` bytes of `a`. */
 export function incomingRecord(requestId: string, dataBytes = 10, stream = testStream()): IncomingRecord {
   return { requestId, stream, data: Buffer.alloc(dataBytes, 'a') };

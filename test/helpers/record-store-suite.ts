@@ -1,5 +1,5 @@
 import type { QueuedRecord, RecordStore } from '../../runtime/store/record-store';
-import { queuedRecord, requestIds, sizedRecord } from './factories';
+import { queuedRecord, requestIds, sizedRecord, variedRecords } from './factories';
 
 /** Leases everything ready. */
 export function leaseAll(store: RecordStore): QueuedRecord[] {
@@ -44,12 +44,7 @@ export function recordStoreSuite(open: () => RecordStore): void {
     it('leases records in the order they were appended, byte for byte', async () => {
       // Prepare
       const store = openStore();
-      const written = [
-        queuedRecord(0, { data: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) }),
-        queuedRecord(1, { requestId: 'élan/温度/🚀', data: Buffer.alloc(0) }),
-        queuedRecord(2, { data: Buffer.alloc(300_000, 0x5a), attempts: 7 }),
-        queuedRecord(3, { requestId: '' }),
-      ];
+      const written = variedRecords();
       await appendAll(store, written);
 
       // Act

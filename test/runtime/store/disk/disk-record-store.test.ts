@@ -14,6 +14,7 @@ import {
   sizedRecord,
   streamArn,
   TEST_ENQUEUED_AT,
+  variedRecords,
 } from '../../../helpers/factories';
 import { settle, useFakeTime } from '../../../helpers/fake-time';
 import { captureLogger, type LogEntry, logged } from '../../../helpers/log-capture';
@@ -97,12 +98,7 @@ describe('DiskRecordStore', () => {
     it('returns records after close and reopen in order, byte for byte', async () => {
       // Prepare
       const folder = tempFolder();
-      const written = [
-        queuedRecord(0, { data: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) }),
-        queuedRecord(1, { requestId: 'élan/温度/🚀', data: Buffer.alloc(0) }),
-        queuedRecord(2, { data: Buffer.alloc(300_000, 0x5a), attempts: 7 }),
-        queuedRecord(3, { requestId: '' }),
-      ];
+      const written = variedRecords();
       const store = open(folder);
       await appendAll(store, written);
       await store.close();

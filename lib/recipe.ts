@@ -37,8 +37,13 @@ export const PID_FILE_NAME = 'firehose-connector.pid';
 export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
   PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
-/** Node.js major version the bundle is built for (`esbuild --target=node20`). */
-export const MINIMUM_NODE_MAJOR = 20;
+/**
+ * The oldest supported Node.js line (the README's "Supported Node.js lines"): the bundle is built for it and the Run
+ * script refuses an older one. Node.js 20 reached end of life in April 2026, and the AWS SDK for JavaScript's
+ * releases after the first week of January 2027 need Node.js 22.
+ * @see https://github.com/nodejs/Release#release-schedule
+ */
+export const MINIMUM_NODE_MAJOR = 22;
 
 /**
  * The token exchange service gives the runtime AWS credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI). Any 2.x works.

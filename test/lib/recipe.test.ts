@@ -264,17 +264,17 @@ describe('Run script', () => {
     // Assess
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      'community.example.Connector needs Node.js 20 or later on the PATH of the user that runs it (ggc_user by default), but node was not found.',
+      'community.example.Connector needs Node.js 22 or later on the PATH of the user that runs it (ggc_user by default), but node was not found.',
     );
   });
 
-  test('exits 1 naming the version found when node is older than 20', () => {
+  test('exits 1 naming the version found when node is older than 22', () => {
     // Act
-    const result = runLifecycle(fakeNode('v18.19.1'), {});
+    const result = runLifecycle(fakeNode('v20.20.2'), {});
 
     // Assess
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/needs Node\.js 20 or later .*, but \/.*\/node is v18\.19\.1\./);
+    expect(result.stderr).toMatch(/needs Node\.js 22 or later .*, but \/.*\/node is v20\.20\.2\./);
   });
 
   test('starts the artifact with the parameters as environment variables', () => {

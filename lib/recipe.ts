@@ -47,6 +47,17 @@ export const MINIMUM_NODE_MAJOR = 20;
 export const TOKEN_EXCHANGE_SERVICE = 'aws.greengrass.TokenExchangeService';
 export const TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT = '^2.0.0';
 
+/**
+ * The nucleus the component needs: 2.6.0 brought wildcards in local subscriptions and the topic of each message
+ * (on 2.5.x `kinesisfirehose/message/binary/#` is matched literally, so binary input never arrives while JSON
+ * works), and 2.4.0 the memory limit. A SOFT dependency: the nucleus is checked against the range when the
+ * component is deployed, but a nucleus update is not made to restart the component.
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/greengrass-nucleus-component.html#greengrass-nucleus-component-changelog
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html#recipe-reference-component-dependencies
+ */
+export const NUCLEUS = 'aws.greengrass.Nucleus';
+export const NUCLEUS_VERSION_REQUIREMENT = '>=2.6.0 <3.0.0';
+
 export interface RecipeArtifact {
   readonly URI: string;
   readonly Unarchive: 'NONE' | 'ZIP';
@@ -145,6 +156,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
         VersionRequirement: TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT,
         DependencyType: 'HARD',
       },
+      [NUCLEUS]: { VersionRequirement: NUCLEUS_VERSION_REQUIREMENT, DependencyType: 'SOFT' },
     },
     Manifests: [linuxManifest(props)],
   };

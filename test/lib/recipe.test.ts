@@ -62,13 +62,14 @@ describe('buildRecipe', () => {
     expect(accessControl).toEqual(buildAccessControl({ componentName: 'community.example.Connector' }));
   });
 
-  test('depends hard on any 2.x token exchange service', () => {
+  test('depends hard on any 2.x token exchange service and soft on a 2.x nucleus from 2.6.0', () => {
     // Act
     const dependencies = recipe().ComponentDependencies;
 
-    // Assess
+    // Assess: 2.6.0 brought wildcard local subscriptions and the message's topic (binary/#), 2.4.0 the memory limit.
     expect(dependencies).toEqual({
       'aws.greengrass.TokenExchangeService': { VersionRequirement: '^2.0.0', DependencyType: 'HARD' },
+      'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
     });
   });
 

@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   Aws,
   CfnCondition,
   CfnOutput,
@@ -76,10 +77,23 @@ export class ConnectorStack extends Stack {
         roleName: settings.tokenExchangeRoleName,
         description:
           'Greengrass token exchange role: what core devices of the Firehose connector may call in AWS',
-        // Only this account's credentials provider may assume it (the confused-deputy guard the guide recommends).
+        // Only this account's credentials provider may assume it, and only for this stack's role alias (the
+        // confused-deputy guard the guides recommend). The alias ARN is built from its name: a reference would be
+        // circular, since the alias refers to the role.
         // https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html
+        // https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html
         assumedBy: new iam.ServicePrincipal('credentials.iot.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+          conditions: {
+            StringEquals: {
+              'aws:SourceAccount': Aws.ACCOUNT_ID,
+              'aws:SourceArn': this.formatArn({
+                service: 'iot',
+                resource: 'rolealias',
+                resourceName: settings.tokenExchangeRoleAlias,
+                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+              }),
+            },
+          },
         }),
       });
       this.roleAlias = new iot.CfnRoleAlias(this, 'TokenExchangeRoleAlias', {

@@ -93,7 +93,7 @@ describe('device permissions', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: ['MyCoreDevicesRole'] });
   });
 
-  test("go to a new role that only this account's IoT credentials provider can assume when createTokenExchangeRole is true", () => {
+  test("go to a new role that only this account's IoT credentials provider can assume, for the stack's role alias, when createTokenExchangeRole is true", () => {
     // Act
     const { stack, template } = synth({
       createTokenExchangeRole: 'true',
@@ -110,7 +110,26 @@ describe('device permissions', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: { Service: 'credentials.iot.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                // The role alias, named here rather than referenced: the alias refers to the role already.
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':iot:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':rolealias/FirehoseConnectorTokenExchangeRoleAlias',
+                    ],
+                  ],
+                },
+              },
+            },
           },
         ],
       },
@@ -187,13 +206,14 @@ describe('component version', () => {
     );
   });
 
-  test('depends on the token exchange service', () => {
+  test('depends on the token exchange service, and on a nucleus from 2.6.0 below 3.0.0', () => {
     // Act
     const { template } = synth();
 
     // Assess
     expect(recipeOf(template).ComponentDependencies).toEqual({
       'aws.greengrass.TokenExchangeService': { VersionRequirement: '^2.0.0', DependencyType: 'HARD' },
+      'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
     });
   });
 });

@@ -13,11 +13,12 @@ import {
   PARAMETERS,
   ProblemsError,
   RECOMMENDED_MEMORY_SIZE_KB,
+  SHUTDOWN_EXIT_SECONDS,
 } from '../runtime/parameters';
 import { compareVersions } from './component-versions';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, OutputPrefixKind, outputPrefixProblem } from './output-prefix';
-import { COMPONENT_INPUT_SOURCE } from './recipe';
+import { COMPONENT_INPUT_SOURCE, MAX_SHUTDOWN_TIMEOUT_SECONDS, NUCLEUS_SHUTDOWN_SECONDS } from './recipe';
 import {
   ContextField,
   ContextLookup,
@@ -270,6 +271,14 @@ function checkCombinations(
         'connector parameters only take effect in the deployment this stack creates; also pass -c targetArn=<thing or thing group ARN>, or set them in your own deployment',
       );
     }
+  }
+  const shutdownTimeout = context.connectorParameters.ShutdownTimeoutSeconds;
+  if (shutdownTimeout !== undefined && Number(shutdownTimeout) > MAX_SHUTDOWN_TIMEOUT_SECONDS) {
+    reader.reject(
+      'ShutdownTimeoutSeconds',
+      `at most ${MAX_SHUTDOWN_TIMEOUT_SECONDS} s in a deployment: a nucleus restart gives all components ` +
+        `${NUCLEUS_SHUTDOWN_SECONDS} s together, and the connector needs up to ${SHUTDOWN_EXIT_SECONDS} s more to exit`,
+    );
   }
   const memorySize = context.connectorParameters.MemorySize;
   if (

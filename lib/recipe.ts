@@ -37,6 +37,20 @@ export const PID_FILE_NAME = 'firehose-connector.pid';
 export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
   PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
+/**
+ * Seconds the nucleus gives all its services together to stop when it restarts itself (a nucleus update, a
+ * bootstrap step, a rollback): past them it force-kills every component, Shutdown step or not.
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Kernel.java
+ */
+export const NUCLEUS_SHUTDOWN_SECONDS = 30;
+
+/**
+ * The longest `ShutdownTimeoutSeconds` whose flush, exit and Shutdown script (4 s) end within a nucleus restart's
+ * 30 s; a deployment made by this app refuses more, since the memory queue's last records would be lost without a
+ * status.
+ */
+export const MAX_SHUTDOWN_TIMEOUT_SECONDS = NUCLEUS_SHUTDOWN_SECONDS - SHUTDOWN_EXIT_SECONDS - 4;
+
 /** Node.js major version the bundle is built for (`esbuild --target=node20`). */
 export const MINIMUM_NODE_MAJOR = 20;
 
@@ -301,15 +315,20 @@ export function shutdownScript(componentName: string): string {
     `running() ( tr '\\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "/${componentName}/" )`,
     'running || exit 0',
     `case "\${ShutdownTimeoutSeconds-}" in ''|*[!0-9]*) flush=${maxFlush} ;; *) flush=$(expr "$ShutdownTimeoutSeconds" + 0) ;; esac`,
-    `limit=$(( (flush + ${SHUTDOWN_EXIT_SECONDS}) * 10 ))`,
-    'echo "Stopping the connector (process $pid); waiting up to $((limit / 10)) s while it sends queued records."',
+    `limit=$((flush + ${SHUTDOWN_EXIT_SECONDS}))`,
+    'echo "Stopping the connector (process $pid); waiting up to $limit s while it sends queued records."',
     'kill -TERM "$pid" 2>/dev/null || exit 0',
+    // Elapsed time from the clock, not counted sleeps: on a slow or loaded device a sleep takes longer than asked,
+    // and a count would overrun the step's timeout. `date +%s` is in GNU coreutils and BusyBox (`$SECONDS` is not
+    // in POSIX sh or dash).
+    'started=$(date +%s)',
     'waited=0',
     'while running && [ "$waited" -lt "$limit" ]; do',
-    '  if sleep 0.2 2>/dev/null; then waited=$((waited + 2)); else sleep 1; waited=$((waited + 10)); fi',
+    '  sleep 0.2 2>/dev/null || sleep 1',
+    '  waited=$(( $(date +%s) - started ))',
     'done',
     'if running; then',
-    '  echo "The connector is still running after $((waited / 10)) s; the nucleus stops it now." >&2',
+    '  echo "The connector is still running after $waited s; the nucleus stops it now." >&2',
     'else',
     `  rm -f ${PID_FILE}`,
     'fi',

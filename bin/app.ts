@@ -4,7 +4,6 @@
  * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { ComponentVersions } from '../lib/component-versions';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';
@@ -16,11 +15,6 @@ export interface BuildAppOptions {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
-  /**
-   * The component versions given to earlier builds.
-   * @default - lib/component-versions.json, updated when a new build is synthesized
-   */
-  readonly componentVersions?: ComponentVersions;
 }
 
 /** Adds the connector stack, configured from `app`'s context, and the AwsSolutions checks to `app`. */
@@ -29,7 +23,6 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
   const stack = new ConnectorStack(app, settings.stackName, {
     settings,
     runtimeEntry: options.runtimeEntry,
-    componentVersions: options.componentVersions,
     description:
       'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
   });

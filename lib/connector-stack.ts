@@ -15,14 +15,15 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ComponentVersions, DEFAULT_COMPONENT_VERSIONS_FILE } from './component-versions';
 import { ConnectorComponent } from './connector-component';
 import {
   ConnectorContext,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
   DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
 } from './context';
+import { CustomResourceFunction } from './custom-resource-function';
 import { DeliveryPipeline } from './delivery-pipeline';
+import { RemovalGuard } from './removal-guard';
 import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
@@ -35,11 +36,6 @@ export interface ConnectorStackProps extends StackProps {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
-  /**
-   * The component versions given to earlier builds, where this build's version is looked up or recorded.
-   * @default - lib/component-versions.json, updated when a new build is synthesized
-   */
-  readonly componentVersions?: ComponentVersions;
 }
 
 /** Everything the connector needs in the cloud: delivery stream, bucket, device permissions and the component. */
@@ -49,10 +45,29 @@ export class ConnectorStack extends Stack {
   readonly tokenExchangeRole: iam.IRole;
   readonly roleAlias?: iot.CfnRoleAlias;
   readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
+  readonly customResources: CustomResourceFunction;
+  readonly removalGuard: RemovalGuard;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
     const settings = props.settings;
+    this.customResources = new CustomResourceFunction(this, 'CustomResources', {
+      logRetention: settings.errorLogRetentionDays as logs.RetentionDays,
+    });
+    this.removalGuard = new RemovalGuard(this, 'RemovalGuard', {
+      customResources: this.customResources,
+      holds: {
+        deployment: settings.targetArn,
+        tokenExchangeRole: settings.createTokenExchangeRole
+          ? (settings.tokenExchangeRoleName ?? GENERATED_NAME)
+          : undefined,
+        tokenExchangeRoleAlias: settings.createTokenExchangeRole
+          ? settings.tokenExchangeRoleAlias
+          : undefined,
+        deliveryStream: settings.deliveryStreamName ?? GENERATED_NAME,
+      },
+      allowRemoval: settings.allowRemoval,
+    });
 
     this.pipeline = new DeliveryPipeline(this, 'Pipeline', {
       existingBucketName: settings.bucketName,
@@ -112,7 +127,7 @@ export class ConnectorStack extends Stack {
 
     this.component = new ConnectorComponent(this, 'Component', {
       componentName: settings.componentName,
-      versions: props.componentVersions ?? ComponentVersions.fromFile(DEFAULT_COMPONENT_VERSIONS_FILE),
+      customResources: this.customResources,
       componentVersion: settings.componentVersion,
       deliveryStream: this.pipeline.deliveryStream,
       extraDeliveryStreamArns: settings.extraDeliveryStreamArns,
@@ -133,6 +148,7 @@ export class ConnectorStack extends Stack {
     });
     if (settings.statusToIoTCore) {
       this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
+        customResources: this.customResources,
         thingGroupArn: settings.targetArn?.includes(':thinggroup/') ? settings.targetArn : undefined,
       });
       this.component.deployment?.node.addDependency(this.statusToIoTCorePolicy);
@@ -141,6 +157,13 @@ export class ConnectorStack extends Stack {
     // are kept on a rollback, exist. (With createTokenExchangeRole the role comes first anyway.)
     for (const bucket of this.pipeline.createdBuckets)
       bucket.node.addDependency(this.component.artifactPolicy);
+    // What the guard protects, and what devices would see, changes only once the guard allowed the deploy.
+    this.removalGuard.protect(
+      this.pipeline.deliveryStream,
+      this.component.versionAllocation,
+      ...(this.component.deployment ? [this.component.deployment] : []),
+      ...(this.roleAlias ? [this.roleAlias, this.tokenExchangeRole] : []),
+    );
 
     this.addOutputs(settings);
     acknowledge(
@@ -206,7 +229,7 @@ export class ConnectorStack extends Stack {
     if (this.statusToIoTCorePolicy) {
       new CfnOutput(this, 'StatusToIoTCorePolicyName', {
         value: this.statusToIoTCorePolicy.policyName,
-        description: this.statusToIoTCorePolicy.attachment
+        description: this.statusToIoTCorePolicy.thingGroupArn
           ? 'AWS IoT policy allowing the statuses, attached to the target thing group'
           : 'AWS IoT policy allowing the statuses: attach it to the core devices (aws iot attach-policy --target <certificate or thing group ARN>)',
       });
@@ -253,6 +276,9 @@ export class ConnectorStack extends Stack {
     ]);
   }
 }
+
+/** How the guard names a resource whose name CloudFormation generates: a change to a given name replaces it. */
+const GENERATED_NAME = '(generated name)';
 
 function optionalDays(days: number | undefined): Duration | undefined {
   return days === undefined ? undefined : Duration.days(days);

@@ -61,6 +61,15 @@ export function bucketCleanupFunctionName(stackName: string): string {
     : fit('', stackName, 64 - suffix.length) + suffix;
 }
 
+/**
+ * The SSM parameter that holds the highest version ever given to a component in an account and region. It is not a
+ * stack resource: it outlives the stack, so that a component deployed again after a destroy never reuses a number
+ * that devices may still hold (lib/custom-resources/component-version.ts).
+ */
+export function componentVersionsParameterName(componentName: string): string {
+  return `/greengrass-component-versions/${componentName}`;
+}
+
 /** `prefix + name`, with `name` cut and suffixed with a hash of it when the whole would exceed `maxLength`. */
 function fit(prefix: string, name: string, maxLength: number): string {
   if (prefix.length + name.length <= maxLength) return prefix + name;

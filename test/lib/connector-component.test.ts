@@ -174,10 +174,11 @@ describe('component version', () => {
     // Act
     const { template } = synth({ componentName: 'com.example.Firehose', componentVersion: '2.0.1' });
 
-    // Assess
-    expect(recipeOf(template)).toMatchObject({
+    // Assess: the allocation checks the pinned version in the account and returns it.
+    expect(recipeOf(template).ComponentName).toBe('com.example.Firehose');
+    template.hasResourceProperties('Custom::ComponentVersion', {
       ComponentName: 'com.example.Firehose',
-      ComponentVersion: '2.0.1',
+      PinnedVersion: '2.0.1',
     });
   });
 
@@ -254,7 +255,9 @@ describe('deployment', () => {
       DeploymentName: 'community.greengrass.FirehoseConnector',
       Components: {
         'community.greengrass.FirehoseConnector': Match.objectLike({
-          ComponentVersion: '0.1.0',
+          ComponentVersion: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^ComponentVersionAllocation'), 'Version'],
+          },
           RunWith: { SystemResourceLimits: { Memory: 131072 } },
           ConfigurationUpdate: {
             Merge: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"MemorySize":"131072"')])] },

@@ -18,6 +18,7 @@ describe('parseContext', () => {
 
     // Assess
     expect(settings).toEqual({
+      allowRemoval: [],
       stackName: 'GreengrassFirehoseConnector',
       componentName: 'community.greengrass.FirehoseConnector',
       componentVersion: undefined,
@@ -285,9 +286,9 @@ describe('parseContext', () => {
     // Assess
     expect(longest + SHUTDOWN_EXIT_SECONDS).toBeLessThanOrEqual(NUCLEUS_SHUTDOWN_SECONDS - 4);
     expect(settings.connectorParameters.ShutdownTimeoutSeconds).toBe(String(longest));
-    expect(() =>
-      parse({ targetArn: THING_GROUP_ARN, ShutdownTimeoutSeconds: String(longest + 1) }),
-    ).toThrow(`  - ShutdownTimeoutSeconds: received "${longest + 1}"; allowed: `);
+    expect(() => parse({ targetArn: THING_GROUP_ARN, ShutdownTimeoutSeconds: String(longest + 1) })).toThrow(
+      `  - ShutdownTimeoutSeconds: received "${longest + 1}"; allowed: `,
+    );
   });
 
   test('rejects connector parameters and the status bridge without a deployment target', () => {

@@ -276,15 +276,11 @@ describe('delivery stream', () => {
     // Act
     const { stack, template } = synth({ errorLogging: 'false' });
 
-    // Assess: the only log group left is the bucket clean-up function's.
+    // Assess: the only log groups left are the bucket clean-up function's and the custom resource function's.
     expect(stack.pipeline.errorLogGroup).toBeUndefined();
-    expect(Object.values(template.findResources('AWS::Logs::LogGroup'))).toEqual([
-      expect.objectContaining({
-        Properties: expect.objectContaining({
-          LogGroupName: '/aws/lambda/GreengrassFirehoseConnector-BucketCleanup',
-        }),
-      }),
-    ]);
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup')).sort()).toEqual(
+      ['BucketCleanupLogs82F8B26D', logicalId(stack, stack.customResources.logGroup)].sort(),
+    );
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({ CloudWatchLoggingOptions: Match.absent() }),
     });
@@ -367,12 +363,14 @@ describe('delivery role', () => {
     const { stack, template } = synth();
 
     // Assess: the L2 destination would otherwise add bucket.grantReadWrite (s3:DeleteObject*) to its own role. The
-    // other role is the bucket clean-up function's, allowed to delete by the bucket policies only.
+    // other roles are the bucket clean-up function's, allowed to delete by the bucket policies only, and the custom
+    // resource function's, which has no S3 permission.
     const roles = Object.keys(template.findResources('AWS::IAM::Role'));
     expect(roles.sort()).toEqual(
       [
         logicalId(stack, stack.pipeline.deliveryRole),
         'CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092',
+        logicalId(stack, stack.customResources.role),
       ].sort(),
     );
     const identityPolicies = JSON.stringify(template.findResources('AWS::IAM::Policy'));

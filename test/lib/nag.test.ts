@@ -40,7 +40,6 @@ function addUnacknowledgedWildcard(stack: ConnectorStack): void {
   );
 }
 
-
 describe('cdk-nag AwsSolutions', () => {
   test.each(Object.entries(CONFIGURATIONS))('finds nothing unacknowledged with %s', (_name, context) => {
     // Act
@@ -65,7 +64,7 @@ describe('cdk-nag AwsSolutions', () => {
     );
   });
 
-  test('acknowledges only the wildcards on the two output prefixes and the unused Firehose CIDR mapping', () => {
+  test("acknowledges only the wildcards on the two output prefixes and the component's versions, and the unused Firehose CIDR mapping", () => {
     // Act
     const { app } = synth();
 
@@ -73,6 +72,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(Object.keys(acknowledgments(app)).sort()).toEqual([
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/data/*]',
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/errors/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:greengrass:<AWS::Region>:<AWS::AccountId>:components:community.greengrass.FirehoseConnector:versions:*]',
       'CloudFormation-Validate::W7001',
     ]);
   });

@@ -356,7 +356,9 @@ describe('Shutdown script', () => {
       expect(result.status).toBe(0);
       expect(elapsedSeconds).toBeGreaterThanOrEqual(SHUTDOWN_EXIT_SECONDS - 1);
       expect(elapsedSeconds).toBeLessThan(SHUTDOWN_EXIT_SECONDS + 3);
-      expect(result.stderr).toMatch(/^The connector is still running after [67] s; the nucleus stops it now\.\n$/);
+      expect(result.stderr).toMatch(
+        /^The connector is still running after [67] s; the nucleus stops it now\.\n$/,
+      );
     } finally {
       stubborn.kill('SIGKILL');
     }

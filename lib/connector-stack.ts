@@ -1,9 +1,7 @@
 import {
   ArnFormat,
   Aws,
-  CfnCondition,
   CfnOutput,
-  CfnParameter,
   Duration,
   Fn,
   Size,
@@ -24,7 +22,6 @@ import {
 import { CustomResourceFunction } from './custom-resource-function';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { RemovalGuard } from './removal-guard';
-import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
 
@@ -72,8 +69,7 @@ export class ConnectorStack extends Stack {
     this.pipeline = new DeliveryPipeline(this, 'Pipeline', {
       existingBucketName: settings.bucketName,
       destroyData: settings.destroyData,
-      destroyDataCondition:
-        settings.bucketName === undefined && !settings.destroyData ? this.destroyDataCondition() : undefined,
+      armableCleanup: settings.bucketName === undefined && !settings.destroyData,
       dataExpiration: optionalDays(settings.dataExpirationDays),
       serverAccessLogs: settings.serverAccessLogs,
       accessLogExpiration: Duration.days(settings.accessLogExpirationDays),
@@ -174,23 +170,6 @@ export class ConnectorStack extends Stack {
     );
   }
 
-  /**
-   * `DestroyData` (default false): set to true by the teardown script, without a redeploy, so that deleting the stack
-   * also deletes the buckets it created and every object in them.
-   */
-  private destroyDataCondition(): CfnCondition {
-    const parameter = new CfnParameter(this, DESTROY_DATA_PARAMETER, {
-      type: 'String',
-      allowedValues: ['false', 'true'],
-      default: 'false',
-      description:
-        'true: deleting the stack also deletes its buckets and every object in them (npm run destroy -- --delete-data sets it)',
-    });
-    return new CfnCondition(this, 'DestroyDataOnDelete', {
-      expression: Fn.conditionEquals(parameter.valueAsString, 'true'),
-    });
-  }
-
   private addOutputs(settings: ConnectorContext): void {
     const stream = this.pipeline.deliveryStream;
     new CfnOutput(this, 'DeliveryStreamName', { value: stream.deliveryStreamName });
@@ -211,7 +190,7 @@ export class ConnectorStack extends Stack {
         ? 'Existing bucket: cdk destroy never touches it'
         : settings.destroyData
           ? 'destroyData=true: cdk destroy deletes the buckets and every object'
-          : 'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
+          : 'cdk destroy keeps the data and access-log buckets with their policies; npm run destroy -- --delete-data deletes them too',
     });
     new CfnOutput(this, 'ComponentName', { value: settings.componentName });
     new CfnOutput(this, 'ComponentVersion', { value: this.component.version });

@@ -15,7 +15,13 @@ export const BASE_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
 /** Role alias of the default stack, with `createTokenExchangeRole`. */
 export const BASE_ROLE_ALIAS = 'FirehoseConnectorTokenExchangeRoleAlias';
 
-/** The stack parameter that `npm run destroy -- --delete-data` sets before it deletes the stack. */
+/** The tag the CDK's bucket clean-up function checks before it empties a bucket on stack deletion. */
+export const AUTO_DELETE_OBJECTS_TAG = 'aws-cdk:auto-delete-objects';
+
+/**
+ * The stack parameter that decided at deletion whether the buckets go, in stacks deployed before the teardown armed
+ * the clean-up in the template it deploys; `npm run destroy -- --delete-data` still sets it on such a stack.
+ */
 export const DESTROY_DATA_PARAMETER = 'DestroyData';
 
 /** Prefix of the inline policy the stack attaches to the token exchange role; the stack and region follow. */

@@ -46,7 +46,7 @@ describe('data bucket', () => {
     });
   });
 
-  test('is retained by cdk destroy by default, unless the DestroyData parameter is true at deletion', () => {
+  test('is retained by cdk destroy by default with its bucket policy, its clean-up disarmed until a teardown arms it', () => {
     // Act
     const { stack, template } = synth();
 
@@ -54,23 +54,16 @@ describe('data bucket', () => {
     template.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
         VersioningConfiguration: { Status: 'Enabled' },
-        Tags: [
-          {
-            Key: 'aws-cdk:auto-delete-objects',
-            Value: { 'Fn::If': ['DestroyDataOnDelete', 'true', 'false'] },
-          },
-        ],
+        Tags: [{ Key: 'aws-cdk:auto-delete-objects', Value: 'false' }],
       }),
-      DeletionPolicy: { 'Fn::If': ['DestroyDataOnDelete', 'Delete', 'Retain'] },
+      DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    expect(template.toJSON().Conditions.DestroyDataOnDelete).toEqual({
-      'Fn::Equals': [{ Ref: 'DestroyData' }, 'true'],
+    template.hasResource('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: { Ref: logicalId(stack, stack.pipeline.bucket as never) } },
+      DeletionPolicy: 'Retain',
     });
-    template.hasParameter('DestroyData', { Default: 'false', AllowedValues: ['false', 'true'] });
-    expect(stack.resolve(stack.pipeline.bucketRetained)).toEqual({
-      'Fn::If': ['DestroyDataOnDelete', 'false', 'true'],
-    });
+    expect(stack.pipeline.bucketRetained).toBe('true');
   });
 
   test('is deleted with its objects by cdk destroy when destroyData is true', () => {

@@ -1,13 +1,4 @@
-import {
-  ArnFormat,
-  Aws,
-  CfnOutput,
-  Duration,
-  Fn,
-  Size,
-  Stack,
-  StackProps,
-} from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Fn, Size, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';

@@ -1,12 +1,4 @@
-import {
-  ArnFormat,
-  CfnResource,
-  Duration,
-  RemovalPolicy,
-  Size,
-  Stack,
-  Tags,
-} from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -274,7 +266,6 @@ function secureBucketProps(removalPolicy: RemovalPolicy): s3.BucketProps {
     autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
   };
 }
-
 
 /**
  * Keeps a bucket with auto-delete, and its bucket policy (TLS only, the access-log grant), on stack deletion and

@@ -368,7 +368,7 @@ describe('npm run destroy', () => {
     // Assess
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^Using the CDK deploy role .*\nThis will:\n  - Revise the stack's deployment to /,
+      /^Using the CDK deploy role .*\nThis will:\n {2}- Revise the stack's deployment to /,
     );
     expect(result.stdout).toContain('Warning: The stack created the token exchange role and its role alias');
     expect(result.stdout).toContain('Deleted. Still there:');

@@ -3,7 +3,10 @@
  * The CDK app: reads and validates the context, builds the connector stack, and runs the cdk-nag AwsSolutions
  * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unsavedSettings } from '../lib/configure';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';
@@ -26,11 +29,22 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
     description:
       'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
   });
+  for (const warning of unsavedSettings((key) => app.node.tryGetContext(key), savedContext())) {
+    Annotations.of(stack).addWarningV2(`firehose-connector:unsaved:${warning.split(' ')[0]}`, warning);
+  }
   // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the
   // CLI's report (cdk.out/validation-report.json). It runs on the synthesized template, so that it sees every
   // resource (lib/nag.ts). Acknowledgments and their reasons are in lib/, next to the resources they concern.
   Validations.of(app).addPlugins(new AwsSolutionsTemplateChecks());
   return stack;
+}
+
+/** The context saved in the repository's cdk.json (npm run configure). */
+function savedContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
 }
 
 if (require.main === module) {

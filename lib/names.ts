@@ -76,6 +76,15 @@ export function componentVersionsParameterName(componentName: string): string {
   return `/greengrass-component-versions/${componentName}`;
 }
 
+/**
+ * Name of the stack's AWS IoT status policy, `FirehoseConnectorStatus-<stackName>` (policy names are regional, like
+ * stacks). A given name, not a generated one: a stack deployed before its targets were a custom resource gets a new
+ * policy, attached by the new resource, while the old attachment's clean-up detaches only the old policy.
+ */
+export function statusPolicyName(stackName: string): string {
+  return fit('FirehoseConnectorStatus-', stackName, 128);
+}
+
 /** `prefix + name`, with `name` cut and suffixed with a hash of it when the whole would exceed `maxLength`. */
 function fit(prefix: string, name: string, maxLength: number): string {
   if (prefix.length + name.length <= maxLength) return prefix + name;

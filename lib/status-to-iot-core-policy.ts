@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Ipc } from '../runtime/parameters';
 import { CustomResourceFunction } from './custom-resource-function';
 import { RESOURCE_TYPES } from './custom-resources/handler';
+import { statusPolicyName } from './names';
 import { acknowledge, wildcardResourceFinding } from './nag';
 
 export interface StatusToIoTCorePolicyProps {
@@ -48,6 +49,7 @@ export class StatusToIoTCorePolicy extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     this.policy = new iot.CfnPolicy(this, 'Policy', {
+      policyName: statusPolicyName(stack.stackName),
       policyDocument: new iam.PolicyDocument({
         statements: [new iam.PolicyStatement({ actions: ['iot:Publish'], resources: [topicArn] })],
       }),

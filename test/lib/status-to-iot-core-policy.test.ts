@@ -149,6 +149,16 @@ describe('statuses to AWS IoT Core (statusToIoTCore)', () => {
     });
   });
 
+  test('name the policy after the stack, so that a stack upgraded from the AwsCustomResource attachment gets a new one', () => {
+    // Act
+    const { template } = synth({ stackName: 'FirehoseConnectorStaging', statusToIoTCore: 'true' });
+
+    // Assess
+    template.hasResourceProperties('AWS::IoT::Policy', {
+      PolicyName: 'FirehoseConnectorStatus-FirehoseConnectorStaging',
+    });
+  });
+
   test('are deleted before the policy, which their deletion detaches from everything and deletes', () => {
     // Act
     const { stack, template } = synth({ targetArn: THING_ARN, statusToIoTCore: 'true' });

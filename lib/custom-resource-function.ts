@@ -1,9 +1,11 @@
-import { AssetHashType, CustomResource, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The Lambda function's code: lib/custom-resources/, which imports nothing outside itself but the AWS SDK. */
@@ -15,8 +17,8 @@ export interface CustomResourceFunctionProps {
 }
 
 /**
- * The stack's one custom resource function (lib/custom-resources/handler.ts), bundled with esbuild at synth like the
- * connector artifact, with the AWS SDK left to the Lambda runtime. Each custom resource calls it directly (no
+ * The stack's one custom resource function (lib/custom-resources/handler.ts), bundled in-process with esbuild at synth
+ * like the connector artifact, with the AWS SDK left to the Lambda runtime. Each custom resource calls it directly (no
  * provider framework function in between), and it answers CloudFormation itself.
  *
  * Nothing of it outlives the stack: its log group is a stack resource with a retention, and its role may write to
@@ -50,19 +52,7 @@ export class CustomResourceFunction extends Construct {
       description: 'Firehose connector stack: component versions, removal guard, AWS IoT policy targets',
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(CUSTOM_RESOURCES_FOLDER, {
-        assetHashType: AssetHashType.SOURCE,
-        bundling: {
-          // Required by the type; never pulled, because local bundling always succeeds or throws.
-          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
-          local: {
-            tryBundle(outputDir: string): boolean {
-              bundleCustomResources(join(outputDir, 'index.js'));
-              return true;
-            },
-          },
-        },
-      }),
+      code: lambda.Code.fromAsset(customResourcesBundle()),
       role: this.role,
       logGroup: this.logGroup,
       // Deleting an AWS IoT policy may wait up to five minutes after it was detached (iot-policy-targets.ts).
@@ -93,6 +83,21 @@ export class CustomResourceFunction extends Construct {
   }
 }
 
+let bundleFolder: string | undefined;
+
+/**
+ * A temporary folder holding the bundle, made once per process (esbuild's output is the same for the same sources, so
+ * the asset hash, taken of the folder, changes only with the code).
+ */
+export function customResourcesBundle(): string {
+  if (bundleFolder === undefined) {
+    const folder = mkdtempSync(join(tmpdir(), 'custom-resources-'));
+    bundleCustomResources(join(folder, 'index.js'));
+    bundleFolder = folder;
+  }
+  return bundleFolder;
+}
+
 /** Bundles lib/custom-resources/handler.ts into one CommonJS file; the Lambda runtime provides the AWS SDK v3. */
 export function bundleCustomResources(outfile: string): void {
   buildSync({
@@ -102,6 +107,9 @@ export function bundleCustomResources(outfile: string): void {
     target: 'node22',
     format: 'cjs',
     external: ['@aws-sdk/*'],
+    // Paths in the bundle's comments relative to the repository, whatever the working folder: the same sources give
+    // the same bytes, and so the same asset hash, on every machine.
+    absWorkingDir: join(__dirname, '..'),
     outfile,
     logLevel: 'warning',
   });

@@ -18,6 +18,11 @@ export interface BuildAppOptions {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
+  /**
+   * Warn about a guarded setting given on the command line only (lib/configure.ts `unsavedSettings`).
+   * @default true
+   */
+  readonly warnUnsavedSettings?: boolean;
 }
 
 /** Adds the connector stack, configured from `app`'s context, and the AwsSolutions checks to `app`. */
@@ -29,7 +34,11 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
     description:
       'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
   });
-  for (const warning of unsavedSettings((key) => app.node.tryGetContext(key), savedContext())) {
+  const unsaved =
+    options.warnUnsavedSettings === false
+      ? []
+      : unsavedSettings((key) => app.node.tryGetContext(key), savedContext());
+  for (const warning of unsaved) {
     Annotations.of(stack).addWarningV2(`firehose-connector:unsaved:${warning.split(' ')[0]}`, warning);
   }
   // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the

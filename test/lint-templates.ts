@@ -27,7 +27,7 @@ export function synthesizeVariants(root: string): string[] {
       context: { ...CDK_JSON_CONTEXT, artifactPath: STUB_ARTIFACT, ...context },
       builtinCloudFormationValidation: false,
     });
-    buildApp(app);
+    buildApp(app, { warnUnsavedSettings: false });
     const stacks = app.synth().stacks;
     process.stdout.write(`${name}: ${stacks.map((stack) => stack.stackName).join(', ')}\n`);
     return readdirSync(outdir)

@@ -20,6 +20,8 @@ export interface SynthOptions {
   readonly cloudFormationValidation?: boolean;
   /** Bundle the stub entry point with esbuild instead of uploading the stub artifact. @default false */
   readonly bundle?: boolean;
+  /** Warn about guarded settings given on the command line only, as `cdk synth` does. @default false */
+  readonly warnUnsavedSettings?: boolean;
   /** Changes the stack before it is synthesized (a synthesized app is not synthesized again). */
   readonly modify?: (stack: ConnectorStack) => void;
 }
@@ -42,6 +44,7 @@ export function synth(context: Record<string, unknown> = {}, options: SynthOptio
   });
   const stack = buildApp(app, {
     runtimeEntry: options.bundle ? STUB_ENTRY : undefined,
+    warnUnsavedSettings: options.warnUnsavedSettings ?? false,
   });
   options.modify?.(stack);
   return { app, stack, template: Template.fromStack(stack) };

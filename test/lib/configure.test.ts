@@ -114,7 +114,7 @@ describe('unsaved settings', () => {
 
   test('show as a warning of cdk synth and cdk deploy', () => {
     // Act
-    const { stack } = synth({ targetArn: THING_GROUP_ARN });
+    const { stack } = synth({ targetArn: THING_GROUP_ARN }, { warnUnsavedSettings: true });
 
     // Assess
     Annotations.fromStack(stack).hasWarning(

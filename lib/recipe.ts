@@ -37,8 +37,32 @@ export const PID_FILE_NAME = 'firehose-connector.pid';
 export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
   PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
-/** Node.js major version the bundle is built for (`esbuild --target=node20`). */
+/**
+ * Seconds the nucleus gives all its services together to stop when it restarts itself (a nucleus update, a
+ * bootstrap step, a rollback): past them it force-kills every component, Shutdown step or not.
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Kernel.java
+ */
+export const NUCLEUS_SHUTDOWN_SECONDS = 30;
+
+/**
+ * The longest `ShutdownTimeoutSeconds` whose flush, exit and Shutdown script (4 s) end within a nucleus restart's
+ * 30 s; a deployment made by this app refuses more, since the memory queue's last records would be lost without a
+ * status.
+ */
+export const MAX_SHUTDOWN_TIMEOUT_SECONDS = NUCLEUS_SHUTDOWN_SECONDS - SHUTDOWN_EXIT_SECONDS - 4;
+
+/**
+ * The oldest Node.js line the bundle runs on: it is built for it, and the Run script refuses an older one.
+ */
 export const MINIMUM_NODE_MAJOR = 20;
+
+/**
+ * The oldest supported line (the README's "Supported Node.js lines", `engines`, CI): below it the Run script starts
+ * the connector with a warning. Node.js 20 reached end of life in April 2026, and the AWS SDK for JavaScript's
+ * releases after the first week of January 2027 need Node.js 22; refusing it would stop devices that run today.
+ * @see https://github.com/nodejs/Release#release-schedule
+ */
+export const OLDEST_SUPPORTED_NODE_MAJOR = 22;
 
 /**
  * The token exchange service gives the runtime AWS credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI). Any 2.x works.
@@ -46,6 +70,17 @@ export const MINIMUM_NODE_MAJOR = 20;
  */
 export const TOKEN_EXCHANGE_SERVICE = 'aws.greengrass.TokenExchangeService';
 export const TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT = '^2.0.0';
+
+/**
+ * The nucleus the component needs: 2.6.0 brought wildcards in local subscriptions and the topic of each message
+ * (on 2.5.x `kinesisfirehose/message/binary/#` is matched literally, so binary input never arrives while JSON
+ * works), and 2.4.0 the memory limit. A SOFT dependency: the nucleus is checked against the range when the
+ * component is deployed, but a nucleus update is not made to restart the component.
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/greengrass-nucleus-component.html#greengrass-nucleus-component-changelog
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html#recipe-reference-component-dependencies
+ */
+export const NUCLEUS = 'aws.greengrass.Nucleus';
+export const NUCLEUS_VERSION_REQUIREMENT = '>=2.6.0 <3.0.0';
 
 export interface RecipeArtifact {
   readonly URI: string;
@@ -135,7 +170,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
     ComponentDescription:
       'Forwards messages on kinesisfirehose/message and kinesisfirehose/message/binary/# (Greengrass local ' +
       'publish/subscribe, or an MQTT broker) to Amazon Data Firehose with PutRecordBatch and publishes per-record ' +
-      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${MINIMUM_NODE_MAJOR}+.`,
+      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${OLDEST_SUPPORTED_NODE_MAJOR}+.`,
     ComponentPublisher: props.publisher ?? 'community',
     ComponentConfiguration: {
       DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn, props),
@@ -145,6 +180,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
         VersionRequirement: TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT,
         DependencyType: 'HARD',
       },
+      [NUCLEUS]: { VersionRequirement: NUCLEUS_VERSION_REQUIREMENT, DependencyType: 'SOFT' },
     },
     Manifests: [linuxManifest(props)],
   };
@@ -254,9 +290,15 @@ export function runScript(componentName: string, artifactFileName: string): stri
     `  echo "${requirement}, but node was not found. Install Node.js ${MINIMUM_NODE_MAJOR}+ into /usr/bin or /usr/local/bin." >&2`,
     '  exit 1',
     'fi',
-    `if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${MINIMUM_NODE_MAJOR} ? 0 : 1)'; then`,
+    // `node --version` and sh arithmetic rather than `node -e`: one process less, and a stub node can answer it.
+    'node_major=$(node --version | sed -n "s/^v\\([0-9][0-9]*\\)\\..*/\\1/p")',
+    // No `${var:-default}`: the nucleus reads `{name:...}` in a script as a placeholder to interpolate.
+    `if [ -z "$node_major" ] || [ "$node_major" -lt ${MINIMUM_NODE_MAJOR} ]; then`,
     `  echo "${requirement}, but $(command -v node) is $(node --version)." >&2`,
     '  exit 1',
+    'fi',
+    `if [ "$node_major" -lt ${OLDEST_SUPPORTED_NODE_MAJOR} ]; then`,
+    `  echo "${componentName}: $(command -v node) is Node.js $(node --version), past its end of life; the supported lines are ${OLDEST_SUPPORTED_NODE_MAJOR} and later (see the README). Starting anyway." >&2`,
     'fi',
     ...parametersWithoutDefault().map(
       (name) => `case "\${${name}-}" in "{configuration"*) unset ${name} ;; esac`,
@@ -289,15 +331,20 @@ export function shutdownScript(componentName: string): string {
     `running() ( tr '\\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "/${componentName}/" )`,
     'running || exit 0',
     `case "\${ShutdownTimeoutSeconds-}" in ''|*[!0-9]*) flush=${maxFlush} ;; *) flush=$(expr "$ShutdownTimeoutSeconds" + 0) ;; esac`,
-    `limit=$(( (flush + ${SHUTDOWN_EXIT_SECONDS}) * 10 ))`,
-    'echo "Stopping the connector (process $pid); waiting up to $((limit / 10)) s while it sends queued records."',
+    `limit=$((flush + ${SHUTDOWN_EXIT_SECONDS}))`,
+    'echo "Stopping the connector (process $pid); waiting up to $limit s while it sends queued records."',
     'kill -TERM "$pid" 2>/dev/null || exit 0',
+    // Elapsed time from the clock, not counted sleeps: on a slow or loaded device a sleep takes longer than asked,
+    // and a count would overrun the step's timeout. `date +%s` is in GNU coreutils and BusyBox (`$SECONDS` is not
+    // in POSIX sh or dash).
+    'started=$(date +%s)',
     'waited=0',
     'while running && [ "$waited" -lt "$limit" ]; do',
-    '  if sleep 0.2 2>/dev/null; then waited=$((waited + 2)); else sleep 1; waited=$((waited + 10)); fi',
+    '  sleep 0.2 2>/dev/null || sleep 1',
+    '  waited=$(( $(date +%s) - started ))',
     'done',
     'if running; then',
-    '  echo "The connector is still running after $((waited / 10)) s; the nucleus stops it now." >&2',
+    '  echo "The connector is still running after $waited s; the nucleus stops it now." >&2',
     'else',
     `  rm -f ${PID_FILE}`,
     'fi',

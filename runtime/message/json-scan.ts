@@ -43,18 +43,41 @@ export function objectMembers(
     if (bytes[index] !== QUOTE) return found;
     const keyEnd = stringEnd(bytes, index);
     if (keyEnd === undefined) return found;
-    const key = keyEnd - index <= MAX_KEY_TOKEN_BYTES ? parseToken(bytes, index, keyEnd) : undefined;
+    const key = keyEnd - index <= MAX_KEY_TOKEN_BYTES ? keyAt(bytes, index, keyEnd, keys) : undefined;
     index = skipSpace(bytes, keyEnd);
     if (bytes[index] !== COLON) return found;
     const valueStart = skipSpace(bytes, index + 1);
     if (valueStart >= bytes.length) return found;
     const valueEnd = valueEndAt(bytes, valueStart);
-    if (typeof key === 'string' && keys.has(key)) found.set(key, { start: valueStart, end: valueEnd });
+    if (key !== undefined) found.set(key, { start: valueStart, end: valueEnd });
     if (valueEnd === undefined) return found;
     index = skipSpace(bytes, valueEnd);
     if (bytes[index] !== COMMA) return found;
     index = skipSpace(bytes, index + 1);
   }
+}
+
+/** The wanted keys as bytes, made once per set: most keys are compared without decoding them. */
+const keyBytes = new WeakMap<ReadonlySet<string>, readonly (readonly [string, Buffer])[]>();
+
+/** Which of `keys` the key string from `start` to `end` (quotes included) is, if any. */
+function keyAt(bytes: Buffer, start: number, end: number, keys: ReadonlySet<string>): string | undefined {
+  for (let index = start + 1; index < end - 1; index++) {
+    if (bytes[index] !== BACKSLASH) continue;
+    // Escaped: decoded as JSON.parse would (rare; keys are short).
+    const key = parseToken(bytes, start, end);
+    return typeof key === 'string' && keys.has(key) ? key : undefined;
+  }
+  let wanted = keyBytes.get(keys);
+  if (wanted === undefined) {
+    wanted = [...keys].map((key) => [key, Buffer.from(key, 'utf8')] as const);
+    keyBytes.set(keys, wanted);
+  }
+  const length = end - start - 2;
+  for (const [key, token] of wanted) {
+    if (token.length === length && bytes.compare(token, 0, length, start + 1, end - 1) === 0) return key;
+  }
+  return undefined;
 }
 
 /** The value a span holds, parsed: only for spans known to be small (a string of bounded length, a number). */

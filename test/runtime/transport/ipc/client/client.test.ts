@@ -92,6 +92,21 @@ async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Pr
   };
 }
 
+/** A client that has read three messages in one read, its handler holding the first until `release`. */
+async function threeReadFirstHeld() {
+  const ipc = connect();
+  const seen: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await ipc.subscribe('in/json', async (event) => {
+    if (event.kind === 'message') seen.push(event.message.payload.toString());
+    if (seen.length === 1) await gate;
+  }).ready;
+  nucleus.publishAtOnce([1, 2, 3].map((n) => ({ topic: 'in/json', message: { json: n } })));
+  await waitFor(() => seen.length === 1, 5000, 'the first message');
+  return { ipc, seen, release };
+}
+
 /** Collects events in order. */
 function collector() {
   const events: SubscriptionEvent[] = [];
@@ -179,17 +194,8 @@ describe('GreengrassIpcClient', () => {
   });
 
   it('hands every message it has read to its handler when the nucleus closes the connection meanwhile', async () => {
-    // Prepare: three messages in one read; the handler holds the first.
-    const ipc = connect();
-    const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    await ipc.subscribe('in/json', async (event) => {
-      if (event.kind === 'message') seen.push(event.message.payload.toString());
-      if (seen.length === 1) await gate;
-    }).ready;
-    nucleus.publishAtOnce([1, 2, 3].map((n) => ({ topic: 'in/json', message: { json: n } })));
-    await waitFor(() => seen.length === 1, 5000, 'the first message');
+    // Prepare
+    const { seen, release } = await threeReadFirstHeld();
 
     // Act
     await nucleus.stop();
@@ -206,17 +212,8 @@ describe('GreengrassIpcClient', () => {
   });
 
   it('hands every message it has read to its handler before it closes', async () => {
-    // Prepare: three messages in one read; the handler holds the first.
-    const ipc = connect();
-    const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    await ipc.subscribe('in/json', async (event) => {
-      if (event.kind === 'message') seen.push(event.message.payload.toString());
-      if (seen.length === 1) await gate;
-    }).ready;
-    nucleus.publishAtOnce([1, 2, 3].map((n) => ({ topic: 'in/json', message: { json: n } })));
-    await waitFor(() => seen.length === 1, 5000, 'the first message');
+    // Prepare
+    const { ipc, seen, release } = await threeReadFirstHeld();
 
     // Act
     const closing = ipc.close();

@@ -935,4 +935,39 @@ describe('DiskRecordStore', () => {
       expect(arns).toEqual([]);
     });
   });
+
+  describe('the head of the queue', () => {
+    it('tells when the record leased next entered the queue, from the file after a reopen, without taking it', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const first = open(folder);
+      await appendAll(
+        first,
+        [0, 1, 2].map((index) => record(index)),
+      );
+      await first.close();
+      const store = open(folder);
+      store.lease(1, Number.MAX_SAFE_INTEGER);
+
+      // Act
+      const next = store.nextEnqueuedAt();
+
+      // Assess
+      expect(next).toBe(ENQUEUED_AT + 1);
+      expect(ids(leaseAll(store))).toEqual(['r1', 'r2']);
+      expect(store.nextEnqueuedAt()).toBeUndefined();
+    });
+
+    it('tells the enqueue time of a record appended in this turn, not yet written', () => {
+      // Prepare
+      const store = open(tempFolder());
+      void store.append(record(5));
+
+      // Act
+      const next = store.nextEnqueuedAt();
+
+      // Assess
+      expect(next).toBe(ENQUEUED_AT + 5);
+    });
+  });
 });

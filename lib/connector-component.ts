@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { ARTIFACT_FILE_NAME, type ParameterName, Topics } from '../runtime/contract';
 import { buildFingerprint, type ComponentVersions } from './component-versions';
 import { DEFAULT_COMPONENT_VERSION, DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
+import { acknowledge, wildcardResourceFinding } from './nag';
 import { devicePolicyNamePrefix } from './names';
 import { buildRecipe, type ComponentRecipe } from './recipe';
 import { bundleRuntime, RUNTIME_ENTRY } from './runtime-bundle';
@@ -76,6 +77,11 @@ export interface ConnectorComponentProps {
    * @default false
    */
   readonly statusToIoTCore?: boolean;
+  /**
+   * Turns metrics on in the recipe (`MetricsNamespace`) and lets the devices publish to this one namespace.
+   * @default - metrics off, and no CloudWatch permission
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -95,6 +101,8 @@ export class ConnectorComponent extends Construct {
   readonly artifactPolicy: iam.Policy;
   /** PutRecord and PutRecordBatch on the streams, in an inline policy of the token exchange role. */
   readonly streamPolicy: iam.Policy;
+  /** PutMetricData in the metrics namespace, in an inline policy of the token exchange role, when metrics are on. */
+  readonly metricsPolicy?: iam.Policy;
   readonly deployment?: greengrassv2.CfnDeployment;
 
   constructor(scope: Construct, id: string, props: ConnectorComponentProps) {
@@ -114,6 +122,7 @@ export class ConnectorComponent extends Construct {
         defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
         artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
         statusToIoTCore: props.statusToIoTCore,
+        metricsNamespace: props.metricsNamespace,
       });
     this.version = props.versions.resolve(
       buildFingerprint(this.versionedContent(recipeOf('0.0.0'), props.deliveryStream)),
@@ -130,10 +139,15 @@ export class ConnectorComponent extends Construct {
     this.artifactPolicy = new iam.Policy(this, 'ArtifactPolicy', { policyName: policyName('-artifact') });
     this.streamPolicy = new iam.Policy(this, 'StreamPolicy', { policyName: policyName('') });
     this.grantDevicePermissions(props);
+    if (props.metricsNamespace !== undefined) {
+      this.metricsPolicy = metricsPolicy(this, policyName('-metrics'), props.metricsNamespace);
+      this.metricsPolicy.attachToRole(props.tokenExchangeRole);
+    }
 
     if (props.deployment) {
       this.deployment = this.createDeployment(props, props.deployment);
       this.deployment.node.addDependency(this.componentVersion, this.artifactPolicy, this.streamPolicy);
+      if (this.metricsPolicy) this.deployment.node.addDependency(this.metricsPolicy);
     }
   }
 
@@ -239,6 +253,31 @@ export class ConnectorComponent extends Construct {
       },
     });
   }
+}
+
+/**
+ * cloudwatch:PutMetricData in one namespace. The action has no resource to name (it takes `*` only); the
+ * `cloudwatch:namespace` condition key is what limits it.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+ */
+function metricsPolicy(scope: Construct, policyName: string, namespace: string): iam.Policy {
+  const policy = new iam.Policy(scope, 'MetricsPolicy', {
+    policyName,
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      }),
+    ],
+  });
+  acknowledge(
+    policy,
+    wildcardResourceFinding(policy, '*'),
+    'cloudwatch:PutMetricData supports no resource-level permissions, only "*"; the cloudwatch:namespace ' +
+      "condition limits the devices to the connector's own namespace.",
+  );
+  return policy;
 }
 
 /**

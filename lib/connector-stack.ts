@@ -15,7 +15,9 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { type Construct } from 'constructs';
 import { ComponentVersions, DEFAULT_COMPONENT_VERSIONS_FILE } from './component-versions';
+import { ConnectorAlarms } from './connector-alarms';
 import { ConnectorComponent } from './connector-component';
+import { ConnectorDashboard } from './connector-dashboard';
 import {
   type ConnectorContext,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
@@ -25,6 +27,7 @@ import { DeliveryPipeline } from './delivery-pipeline';
 import { DESTROY_DATA_PARAMETER } from './names';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
+import { StreamMetrics } from './stream-metrics';
 
 export interface ConnectorStackProps extends StackProps {
   /** The validated app context (see `parseContext`). */
@@ -48,6 +51,8 @@ export class ConnectorStack extends Stack {
   readonly tokenExchangeRole: iam.IRole;
   readonly roleAlias?: iot.CfnRoleAlias;
   readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
+  readonly alarms: ConnectorAlarms;
+  readonly dashboard: ConnectorDashboard;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
@@ -116,6 +121,19 @@ export class ConnectorStack extends Stack {
           }
         : undefined,
       statusToIoTCore: settings.statusToIoTCore,
+      metricsNamespace: settings.metricsNamespace,
+    });
+    const metrics = new StreamMetrics(this.pipeline.deliveryStream, settings.metricsNamespace);
+    this.alarms = new ConnectorAlarms(this, 'Alarms', {
+      metrics,
+      bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
+      oldestRecordAge: Duration.seconds(settings.oldestRecordAgeAlarmSeconds),
+      email: settings.alarmEmail,
+    });
+    this.dashboard = new ConnectorDashboard(this, 'Dashboard', {
+      dashboardName: Fn.join('-', [this.stackName, Aws.REGION]),
+      metrics,
+      alarms: this.alarms.alarms,
     });
     if (settings.statusToIoTCore) {
       this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
@@ -175,6 +193,16 @@ export class ConnectorStack extends Stack {
         : settings.destroyData
           ? 'destroyData=true: cdk destroy deletes the buckets and every object'
           : 'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: "The stream's Firehose metrics beside the core devices' (CloudWatch console, Dashboards)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: settings.alarmEmail
+        ? `Alarms go to ${settings.alarmEmail} once the subscription is confirmed`
+        : 'Subscribe to it to be told of alarms (or deploy with -c alarmEmail=...)',
     });
     new CfnOutput(this, 'ComponentName', { value: settings.componentName });
     new CfnOutput(this, 'ComponentVersion', { value: this.component.version });

@@ -6,18 +6,12 @@ import { silentLogger } from '../../runtime/logger';
 import type { StatusEntry } from '../../runtime/message/status';
 import { MemoryRecordStore } from '../../runtime/store/memory-record-store';
 import type { StreamSnapshot } from '../../runtime/streams/stream-dispatcher';
+import { streamArn } from '../helpers/factories';
 import { FakeSender, permanent } from '../helpers/fake-sender';
+import { settle, useFakeTime } from '../helpers/fake-time';
 import { waitFor } from '../helpers/wait';
 
-const arn = (name: string, region = 'us-east-1') =>
-  `arn:aws:firehose:${region}:123456789012:deliverystream/${name}`;
-
 const connectors: Connector[] = [];
-
-/** Lets the event loop run the pumps and sends that setImmediate schedules (not faked). */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 afterEach(async () => {
   jest.useRealTimers();
@@ -35,7 +29,7 @@ function setup(
   const refused: [string, string][] = [];
   const config = loadConfig({
     env: {},
-    overrides: { DefaultDeliveryStreamArn: arn('main'), PublishInterval: 0, ...parameters },
+    overrides: { DefaultDeliveryStreamArn: streamArn('main'), PublishInterval: 0, ...parameters },
   });
   const connector = new Connector({
     config,
@@ -73,7 +67,7 @@ describe('Connector', () => {
     );
 
     // Act
-    await publish('x', 'to-broken', arn('broken'));
+    await publish('x', 'to-broken', streamArn('broken'));
     await publish('y', 'to-main');
     await waitFor(() => statuses.length === 2);
 
@@ -108,7 +102,7 @@ describe('Connector', () => {
     );
 
     // Act
-    const handled = publish('x', 'to-buggy', arn('buggy'));
+    const handled = publish('x', 'to-buggy', streamArn('buggy'));
 
     // Assess
     await expect(handled).resolves.toBeUndefined();
@@ -127,11 +121,11 @@ describe('Connector', () => {
     // Prepare: calls never end, so every stream keeps its record.
     const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 3 });
     sender.hold();
-    await publish('a', 'a', arn('s1'));
-    await publish('b', 'b', arn('s2'));
+    await publish('a', 'a', streamArn('s1'));
+    await publish('b', 'b', streamArn('s2'));
 
     // Act
-    await publish('c', 'c', arn('s3'));
+    await publish('c', 'c', streamArn('s3'));
 
     // Assess
     expect(statuses).toEqual([
@@ -148,11 +142,11 @@ describe('Connector', () => {
   it('gives the place of an idle stream to a new one, and counts what the idle one did', async () => {
     // Prepare
     const { connector, statuses, released, publish } = setup({ MaxDeliveryStreams: 2 });
-    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await publish('a', 'a', streamArn('s1', 'eu-west-1'));
     await waitFor(() => statuses.length === 1);
 
     // Act
-    await publish('b', 'b', arn('s2'));
+    await publish('b', 'b', streamArn('s2'));
     await waitFor(() => statuses.length === 2);
 
     // Assess
@@ -160,7 +154,10 @@ describe('Connector', () => {
       ['a', 'success'],
       ['b', 'success'],
     ]);
-    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main'), arn('s2')]);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([
+      streamArn('main'),
+      streamArn('s2'),
+    ]);
     expect(connector.stats()).toMatchObject({ received: 2, delivered: 2 });
     expect(released).toEqual([['main']]);
   });
@@ -168,17 +165,17 @@ describe('Connector', () => {
   it('hands over the last counts of a stream it releases', async () => {
     // Prepare
     const { statuses, releasedCounts, publish } = setup({ MaxDeliveryStreams: 2 });
-    await publish('a', 'a', arn('s1'));
-    await publish('b', 'b', arn('s1'));
+    await publish('a', 'a', streamArn('s1'));
+    await publish('b', 'b', streamArn('s1'));
     await waitFor(() => statuses.length === 2);
 
     // Act
-    await publish('c', 'c', arn('s2'));
+    await publish('c', 'c', streamArn('s2'));
     await waitFor(() => statuses.length === 3);
 
     // Assess
     expect(releasedCounts).toEqual([
-      expect.objectContaining({ stream: arn('s1'), received: 2, delivered: 2, queued: 0 }),
+      expect.objectContaining({ stream: streamArn('s1'), received: 2, delivered: 2, queued: 0 }),
     ]);
   });
 
@@ -190,7 +187,7 @@ describe('Connector', () => {
 
     // Act
     await connector.handleMessage(Topics.json, Buffer.from('not json'));
-    await publish('x', 'elsewhere', arn('s2'));
+    await publish('x', 'elsewhere', streamArn('s2'));
     await publish('y', 'bad-arn', 'arn:aws:firehose:nowhere');
     release();
     await waitFor(() => statuses.length === 4);
@@ -207,10 +204,10 @@ describe('Connector', () => {
     // Prepare: a call that does not answer keeps the records of s2 in its queue.
     const { sender, refused, publish } = setup({ DeliveryStreamQueueSize: 2000 });
     const release = sender.hold();
-    for (let index = 0; index < 2000; index++) await publish('x', `r${index}`, arn('s2'));
+    for (let index = 0; index < 2000; index++) await publish('x', `r${index}`, streamArn('s2'));
 
     // Act
-    await publish('x', 'one too many', arn('s2'));
+    await publish('x', 'one too many', streamArn('s2'));
     release();
 
     // Assess
@@ -219,9 +216,9 @@ describe('Connector', () => {
 
   it('releases an idle override stream after ten seconds, and keeps the default stream', async () => {
     // Prepare
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    useFakeTime();
     const { connector, statuses, released, publish } = setup();
-    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await publish('a', 'a', streamArn('s1', 'eu-west-1'));
     await settle();
     expect(statuses).toHaveLength(1);
 
@@ -232,7 +229,7 @@ describe('Connector', () => {
 
     // Assess
     expect(servedBefore).toBe(2);
-    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main')]);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([streamArn('main')]);
     expect(released).toEqual([['main']]);
   });
 
@@ -244,7 +241,7 @@ describe('Connector', () => {
 
     // Act
     for (let index = 0; index < 3000; index++) {
-      await publish('x', `m${index}`, arn(`unknown-${index}`));
+      await publish('x', `m${index}`, streamArn(`unknown-${index}`));
       mostServed = Math.max(mostServed, connector.stats().streams.length);
     }
     await waitFor(() => statuses.length === 3000);
@@ -264,7 +261,7 @@ describe('Connector', () => {
     const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 9 });
     for (let stream = 0; stream < 8; stream++) {
       for (let record = 0; record < 3; record++) {
-        await publish('x', `s${stream}-warm${record}`, arn(`s${stream}`));
+        await publish('x', `s${stream}-warm${record}`, streamArn(`s${stream}`));
         await settle();
       }
     }
@@ -272,7 +269,7 @@ describe('Connector', () => {
     const callsBefore = sender.calls.length;
     for (let stream = 0; stream < 8; stream++) {
       for (let record = 0; record < 3; record++) {
-        await publish('x', `s${stream}-r${record}`, arn(`s${stream}`));
+        await publish('x', `s${stream}-r${record}`, streamArn(`s${stream}`));
         await settle();
       }
     }

@@ -4,8 +4,9 @@ import { Connector, type ConnectorStats } from './connector';
 import { MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET, ProblemsError, Topics } from './contract';
 import { FirehoseSender } from './firehose';
 import { describeError, type Logger } from './logger';
+import { CloudWatchSender, MetricsPublisher, type StreamSample } from './metrics';
 import { DiskRecordStore, lockQueueDirectory, type QueueDirectoryLock, storedStreamArns } from './store';
-import { StatusPublisher } from './streams';
+import { StatusPublisher, type StreamSnapshot } from './streams';
 import { describeSources, openTransports, type Transport } from './transport';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
@@ -46,6 +47,23 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
   const { queue } = config;
   const onDisk = queue.store === 'disk';
   const queueLock = onDisk ? lockQueue(queue.directory, logger) : undefined;
+  // The connector reports to the metrics, and the metrics sample the connector.
+  const metricsLink: { connector?: Connector } = {};
+  const metrics = config.metrics
+    ? new MetricsPublisher({
+        periodMs: config.metrics.periodSeconds * 1000,
+        sample: () => metricsLink.connector!.stats().streams.map(streamSample),
+        defaultStream: config.defaultDeliveryStream.name,
+        maxStreams: config.maxDeliveryStreams,
+        sender: new CloudWatchSender({
+          namespace: config.metrics.namespace,
+          region: config.defaultDeliveryStream.region,
+          coreDevice: config.metrics.coreDevice,
+          credentials: options.credentials,
+        }),
+        logger,
+      })
+    : undefined;
   const connector = new Connector({
     config,
     sender,
@@ -61,8 +79,13 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
           })
       : undefined,
     storedStreams: onDisk ? storedStreamArns(queue.directory) : [],
-    onStreamsReleased: (served) => sender.retainRegionsOf(served),
+    onStreamsReleased: (served, released) => {
+      sender.retainRegionsOf(served);
+      for (const snapshot of released) metrics?.streamReleased(streamSample(snapshot));
+    },
+    onIntakeRefused: metrics && ((stream, errorCode) => metrics.countRefusal(stream, errorCode)),
   });
+  metricsLink.connector = connector;
 
   logger.info('Starting the Firehose connector', {
     defaultDeliveryStream: config.defaultDeliveryStream.arn,
@@ -72,6 +95,7 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
     queueStore: queue.store,
     queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
+    metricsNamespace: config.metrics?.namespace,
     ...describeSources(config),
   });
   if (config.memorySizeTooSmall) {
@@ -88,6 +112,7 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
   );
   transportLink.transport = transport;
   connector.start();
+  metrics?.start();
   let stopping: Promise<void> | undefined;
   const ready = transport.ready().then(() => {
     if (!stopping) logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });
@@ -112,8 +137,18 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
     await withTimeout(intakeClosed, Math.max(0, deadline - Date.now()));
     const drained = await connector.stop(deadline);
     await withTimeout(intakeClosed, STATUS_FLUSH_TIMEOUT_MS);
-    // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone.
-    await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
+    // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone. The last metrics
+    // go meanwhile, within the same time.
+    await Promise.all([
+      withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS),
+      metrics &&
+        withTimeout(
+          metrics
+            .stop()
+            .catch((error: unknown) => logger.warn('Sending the last metrics failed', describeError(error))),
+          STATUS_FLUSH_TIMEOUT_MS,
+        ),
+    ]);
     await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);
     sender.destroy();
     queueLock?.release();
@@ -129,6 +164,15 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
     ready,
     stats: () => connector.stats(),
     stop: () => (stopping ??= stop()),
+  };
+}
+
+/** A stream's counts as the metrics take them: its name is the last part of its ARN. */
+function streamSample(snapshot: StreamSnapshot): StreamSample {
+  return {
+    ...snapshot,
+    arn: snapshot.stream,
+    name: snapshot.stream.slice(snapshot.stream.lastIndexOf('/') + 1),
   };
 }
 

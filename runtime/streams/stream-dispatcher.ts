@@ -65,17 +65,30 @@ export interface StreamStats {
   failed: number;
   /** Record sends that failed with a retryable error and went back to the queue. */
   retried: number;
+  /** Records Firehose refused one by one because the stream was at its quota (counted in `retried` too). */
+  throttled: number;
   calls: number;
 }
 
 /** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
 export function zeroCounts(): Omit<StreamStats, 'stream'> {
-  return { received: 0, rejected: 0, dropped: 0, delivered: 0, failed: 0, retried: 0, calls: 0 };
+  return {
+    received: 0,
+    rejected: 0,
+    dropped: 0,
+    delivered: 0,
+    failed: 0,
+    retried: 0,
+    throttled: 0,
+    calls: 0,
+  };
 }
 
 /** A stream's counters with the records it holds now. */
 export interface StreamSnapshot extends StreamStats {
   readonly queued: number;
+  /** Age of the oldest record at the head of the queue or in a call; 0 when none. */
+  readonly oldestAgeMs: number;
 }
 
 /**
@@ -116,7 +129,7 @@ export class StreamDispatcher {
   }
 
   get stats(): StreamSnapshot {
-    return { ...this.counters, queued: this.options.store.count };
+    return { ...this.counters, queued: this.options.store.count, oldestAgeMs: this.oldestAgeMs() };
   }
 
   /** Whether its records wait in files: an idle stream then holds file handles worth giving back at once. */
@@ -354,6 +367,7 @@ export class StreamDispatcher {
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
+    this.counters.throttled += settled.throttled;
     const verdict = this.pacer.settle(sentAt, {
       accepted: settled.accepted,
       throttled: settled.throttled,
@@ -391,6 +405,18 @@ export class StreamDispatcher {
       for (const record of ended) this.options.budget.free(recordFootprint(record));
     }
     if (statuses.length > 0) this.options.report(statuses);
+  }
+
+  /**
+   * Records retried go to the end of the queue, so the oldest record may be neither at the head nor in a call; the
+   * head's age still grows while the queue does not move, which is what the metric is for.
+   */
+  private oldestAgeMs(): number {
+    let oldest = this.options.store.nextEnqueuedAt() ?? Number.POSITIVE_INFINITY;
+    for (const batch of this.inFlight.keys()) {
+      for (const record of batch) oldest = Math.min(oldest, record.enqueuedAt);
+    }
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, this.now() - oldest);
   }
 
   private exhaustedReason(record: QueuedRecord): string | undefined {

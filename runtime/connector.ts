@@ -36,6 +36,12 @@ export interface ConnectorStats {
   readonly retried: number;
   readonly queued: number;
   readonly calls: number;
+  /** Firehose records accepted: fewer than the messages delivered when they are packed (`RecordPacking`). */
+  readonly records: number;
+  /** Bytes of those records. */
+  readonly bytes: number;
+  /** What Firehose bills for those records, each rounded up to the next 5 KB. */
+  readonly billedBytes: number;
   /** The streams served now (at most `MaxDeliveryStreams`); released streams count in the totals only. */
   readonly streams: readonly StreamSnapshot[];
 }
@@ -167,6 +173,9 @@ export class Connector {
       retried: sum('retried'),
       queued: streams.reduce((total, stream) => total + stream.queued, 0),
       calls: sum('calls'),
+      records: sum('records'),
+      bytes: sum('bytes'),
+      billedBytes: sum('billedBytes'),
       streams,
     };
   }
@@ -226,6 +235,9 @@ export class Connector {
       publishIntervalMs: config.publishIntervalSeconds * 1000,
       maxAttempts: config.recordMaxAttempts,
       maxAgeMs: config.recordMaxAgeSeconds * 1000,
+      packing:
+        config.recordPacking === 'all-streams' ||
+        (config.recordPacking === 'default-stream' && stream.arn === config.defaultDeliveryStream.arn),
     });
   }
 }

@@ -5,7 +5,6 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
 import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
-import type { QueuedRecord } from '../store';
 import type { DeliveryStreamTarget } from './delivery-stream';
 import { putRecordBatchBody, putRecordBody } from './request-body';
 
@@ -21,9 +20,14 @@ export type RecordOutcome =
       readonly wholeCall?: boolean;
     };
 
+/** A Firehose record as sent: one message's bytes, or several messages packed (`record-packing.ts`). */
+export interface FirehoseRecord {
+  readonly data: Buffer;
+}
+
 /** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
 export interface RecordSender {
-  send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]>;
+  send(stream: DeliveryStreamTarget, records: readonly FirehoseRecord[]): Promise<RecordOutcome[]>;
 }
 
 export interface FirehoseSenderOptions {
@@ -85,7 +89,7 @@ export class FirehoseSender implements RecordSender {
 
   constructor(private readonly options: FirehoseSenderOptions) {}
 
-  async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
+  async send(stream: DeliveryStreamTarget, records: readonly FirehoseRecord[]): Promise<RecordOutcome[]> {
     const client = this.clientFor(stream.region);
     // Bounds the whole call: the SDK's request timeout applies to each of its attempts only.
     const options = { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) };

@@ -92,9 +92,10 @@ function startCounter(running: RunningConnector, endpoint: LocalFirehoseEndpoint
   let last = '';
   return setInterval(() => {
     const stats = running.stats();
+    const { acceptedRecords, billedBytes } = endpoint.stats;
     const line =
       `received ${stats.received} | delivered ${stats.delivered} | failed ${stats.failed + stats.rejected}` +
-      ` | queued ${stats.queued} | written to files ${endpoint.stats.acceptedRecords}`;
+      ` | queued ${stats.queued} | Firehose records ${acceptedRecords}, billed as ${billedBytes / 1024} KB`;
     if (line === last) return;
     last = line;
     process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);

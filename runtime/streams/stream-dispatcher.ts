@@ -1,5 +1,13 @@
 import type { QueueFullPolicy } from '../contract';
-import { type DeliveryStreamTarget, FirehoseLimits, type RecordSender } from '../firehose';
+import {
+  bytesPackedInto,
+  type DeliveryStreamTarget,
+  FirehoseLimits,
+  oneRecordPerMessage,
+  packMessages,
+  type PackedRecord,
+  type RecordSender,
+} from '../firehose';
 import { describeError, type Logger } from '../logger';
 import {
   ConnectorErrorCode,
@@ -45,16 +53,26 @@ export interface StreamDispatcherOptions {
   readonly maxAgeMs: number;
   /** Calls in flight at once for this stream. @default 4 */
   readonly maxInFlight?: number;
+  /**
+   * Pack consecutive queued messages into Firehose records of up to 1,024,000 bytes (`RecordPacking`) when a call
+   * is built. The queue keeps one entry per message either way. @default false, one record per message
+   */
+  readonly packing?: boolean;
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
 }
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
+/**
+ * Most messages one call carries when they are packed: 4 MiB of tiny messages would otherwise be hundreds of
+ * thousands of statuses from one call. 10,000 fill a call with 200-byte messages to 2 MB.
+ */
+const MAX_PACKED_MESSAGES_PER_CALL = 10_000;
 
 export interface StreamStats {
   readonly stream: string;
-  /** Records accepted into the queue. */
+  /** Messages accepted into the queue, each a record unless packed. */
   received: number;
   /** Records refused because the queue or the memory budget was full. */
   rejected: number;
@@ -66,11 +84,28 @@ export interface StreamStats {
   /** Record sends that failed with a retryable error and went back to the queue. */
   retried: number;
   calls: number;
+  /** Firehose records accepted: one per delivered message, or fewer with `RecordPacking`. */
+  records: number;
+  /** Bytes of the Firehose records accepted. */
+  bytes: number;
+  /** What Firehose bills for those records: each rounded up to the next 5 KB. */
+  billedBytes: number;
 }
 
 /** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
 export function zeroCounts(): Omit<StreamStats, 'stream'> {
-  return { received: 0, rejected: 0, dropped: 0, delivered: 0, failed: 0, retried: 0, calls: 0 };
+  return {
+    received: 0,
+    rejected: 0,
+    dropped: 0,
+    delivered: 0,
+    failed: 0,
+    retried: 0,
+    calls: 0,
+    records: 0,
+    bytes: 0,
+    billedBytes: 0,
+  };
 }
 
 /** A stream's counters with the records it holds now. */
@@ -306,20 +341,47 @@ export class StreamDispatcher {
       if (!this.canSendMore()) break;
       const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
       const size = this.pacer.nextBatch(
-        store.readyCount,
+        this.readyRecords(),
         store.readyBytes,
         Math.min(FirehoseLimits.maxBatchBytes, room),
       );
       if (!size) break;
-      const batch = store.lease(size.records, size.bytes);
+      const { batch, records } = this.leaseCall(size.records, size.bytes);
       const bytes = batchBytes(batch);
-      this.pacer.spend(batch.length, bytes);
+      this.pacer.spend(records.length, bytes);
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
       this.inFlight.set(batch, this.now());
-      void this.send(batch);
+      void this.send(batch, records);
     }
     if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  /** Firehose records the ready messages make: as many, or about one per full record when they are packed. */
+  private readyRecords(): number {
+    const { store } = this.options;
+    if (!this.options.packing) return store.readyCount;
+    return Math.min(
+      store.readyCount,
+      Math.max(1, Math.ceil(store.readyBytes / FirehoseLimits.maxRecordBytes)),
+    );
+  }
+
+  /**
+   * Leases the messages of the next call, and the Firehose records they go in: `maxRecords` records of
+   * `maxBytes` at most. Packing happens here, from what is queued now, so that no message waits for packing.
+   */
+  private leaseCall(
+    maxRecords: number,
+    maxBytes: number,
+  ): { batch: QueuedRecord[]; records: PackedRecord<QueuedRecord>[] } {
+    const { store } = this.options;
+    if (!this.options.packing) {
+      const batch = store.lease(maxRecords, maxBytes);
+      return { batch, records: oneRecordPerMessage(batch) };
+    }
+    const batch = store.lease(MAX_PACKED_MESSAGES_PER_CALL, Math.min(maxBytes, bytesPackedInto(maxRecords)));
+    return { batch, records: packMessages(batch) };
   }
 
   /**
@@ -340,20 +402,23 @@ export class StreamDispatcher {
     return room >= wanted;
   }
 
-  private async send(batch: QueuedRecord[]): Promise<void> {
+  private async send(batch: QueuedRecord[], records: PackedRecord<QueuedRecord>[]): Promise<void> {
     const { sender, stream, store, logger } = this.options;
     this.counters.calls++;
-    const outcomes = await sender.send(stream, batch);
+    const outcomes = await sender.send(stream, records);
     const sentAt = this.inFlight.get(batch);
     if (sentAt === undefined) return; // abandoned by close()
     this.inFlight.delete(batch);
     this.inFlightBytes -= batchBytes(batch);
     this.sendBudget.give(batchBytes(batch));
 
-    const settled = settleCall(batch, outcomes, (record) => this.exhaustedReason(record));
+    const settled = settleCall(records, outcomes, (record) => this.exhaustedReason(record));
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
+    this.counters.records += settled.accepted.records;
+    this.counters.bytes += settled.accepted.bytes;
+    this.counters.billedBytes += settled.billedBytes;
     const verdict = this.pacer.settle(sentAt, {
       accepted: settled.accepted,
       throttled: settled.throttled,

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
 import type { DeliveryStreamTarget } from './delivery-stream';
-import { putRecordBatchBody, putRecordBody } from './request-body';
+import { type FirehoseRecord, putRecordBatchBody, putRecordBody } from './request-body';
 
 /** The result of one record in one send. */
 export type RecordOutcome =
@@ -19,11 +19,6 @@ export type RecordOutcome =
       /** The call failed as a whole (no answer, or an error response), rather than this record alone. */
       readonly wholeCall?: boolean;
     };
-
-/** A Firehose record as sent: one message's bytes, or several messages packed (`record-packing.ts`). */
-export interface FirehoseRecord {
-  readonly data: Buffer;
-}
 
 /** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
 export interface RecordSender {
@@ -97,16 +92,13 @@ export class FirehoseSender implements RecordSender {
       if (records.length === 1) {
         const input = { DeliveryStreamName: stream.name, Record: { Data: EMPTY } };
         const response = await client.send(
-          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0].data))),
+          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0]))),
           options,
         );
         return [{ ok: true, recordId: response.RecordId ?? '' }];
       }
       const input = { DeliveryStreamName: stream.name, Records: [] };
-      const body = putRecordBatchBody(
-        stream.name,
-        records.map((record) => record.data),
-      );
+      const body = putRecordBatchBody(stream.name, records);
       const response = await client.send(new PutRecordBatchCommand(withBody(input, body)), options);
       const results = response.RequestResponses ?? [];
       return records.map((_, index): RecordOutcome => {

@@ -1,15 +1,14 @@
 import { FirehoseLimits } from './limits';
+import type { FirehoseRecord } from './request-body';
 
 /** A queued message as packing sees it: its bytes, its separator included. */
 export interface PackableMessage {
   readonly data: Buffer;
 }
 
-/** One Firehose record and the messages it carries, in queue order. */
-export interface PackedRecord<M extends PackableMessage> {
+/** One Firehose record and the messages it carries, in queue order: its parts are their bytes. */
+export interface PackedRecord<M extends PackableMessage> extends FirehoseRecord {
   readonly messages: readonly M[];
-  /** The messages' bytes, one after the other. */
-  readonly data: Buffer;
 }
 
 /**
@@ -17,7 +16,8 @@ export interface PackedRecord<M extends PackableMessage> {
  * next message while it fits, and the next record starts with the first one that does not. Firehose writes the
  * records of a stream one after the other into its S3 objects, so the objects hold the same bytes as with one
  * record per message, while each record is billed once (`billing.ts`) instead of once per message. A message is
- * never split, and one over the limit (which intake refuses) still goes, alone.
+ * never split, and one over the limit (which intake refuses) still goes, alone. The messages' bytes are not
+ * copied: the request body is written from them (`request-body.ts`).
  */
 export function packMessages<M extends PackableMessage>(
   messages: readonly M[],
@@ -33,8 +33,7 @@ export function packMessages<M extends PackableMessage>(
       end++;
     }
     const packed = messages.slice(start, end);
-    const data = packed.length === 1 ? packed[0].data : concat(packed, bytes);
-    records.push({ messages: packed, data });
+    records.push({ messages: packed, parts: packed.map((message) => message.data), bytes });
     start = end;
   }
   return records;
@@ -42,7 +41,11 @@ export function packMessages<M extends PackableMessage>(
 
 /** One record per message: the v1 connector's way, and that of a stream without packing. */
 export function oneRecordPerMessage<M extends PackableMessage>(messages: readonly M[]): PackedRecord<M>[] {
-  return messages.map((message) => ({ messages: [message], data: message.data }));
+  return messages.map((message) => ({
+    messages: [message],
+    parts: [message.data],
+    bytes: message.data.length,
+  }));
 }
 
 /**
@@ -55,11 +58,4 @@ export function bytesPackedInto(
   maxRecordBytes: number = FirehoseLimits.maxRecordBytes,
 ): number {
   return Math.floor((Math.max(1, records) + 1) / 2) * maxRecordBytes;
-}
-
-function concat(messages: readonly PackableMessage[], bytes: number): Buffer {
-  const data = Buffer.allocUnsafe(bytes);
-  let offset = 0;
-  for (const message of messages) offset += message.data.copy(data, offset);
-  return data;
 }

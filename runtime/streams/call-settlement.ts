@@ -62,8 +62,8 @@ export function settleCall(
     const outcome = outcomes[index];
     if (outcome.ok) {
       acceptedRecords++;
-      acceptedBytes += record.data.length;
-      billed += billedBytes(record.data.length);
+      acceptedBytes += record.bytes;
+      billed += billedBytes(record.bytes);
       for (const message of record.messages) {
         message.attempts++;
         statuses.push(successStatus(message.requestId, outcome.recordId));

@@ -1,6 +1,7 @@
 import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-stream';
-import type { FirehoseRecord, RecordOutcome, RecordSender } from '../../runtime/firehose/firehose-sender';
+import type { RecordOutcome, RecordSender } from '../../runtime/firehose/firehose-sender';
 import type { PackedRecord } from '../../runtime/firehose/record-packing';
+import type { FirehoseRecord } from '../../runtime/firehose/request-body';
 import type { QueuedRecord } from '../../runtime/store/record-store';
 
 export interface SentCall {
@@ -45,13 +46,13 @@ export class FakeSender implements RecordSender {
     // The dispatcher sends the packed records it built, each with its messages.
     const sent = records.map((record): SentRecord => {
       const requestIds = (record as PackedRecord<QueuedRecord>).messages.map((message) => message.requestId);
-      return { data: record.data, requestId: requestIds[0], requestIds };
+      return { data: Buffer.concat(record.parts), requestId: requestIds[0], requestIds };
     });
     this.calls.push({
       stream: stream.name,
-      data: records.map((record) => record.data.toString()),
+      data: sent.map((record) => record.data.toString()),
       requestIds: sent.map((record) => [...record.requestIds]),
-      bytes: records.reduce((total, record) => total + record.data.length, 0),
+      bytes: records.reduce((total, record) => total + record.bytes, 0),
       at: Date.now(),
     });
     await this.pending;

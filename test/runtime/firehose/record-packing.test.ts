@@ -25,7 +25,7 @@ describe('packing messages into Firehose records', () => {
 
     // Assess
     expect(records).toHaveLength(1);
-    expect(records[0].data).toEqual(
+    expect(Buffer.concat(records[0].parts)).toEqual(
       Buffer.concat([
         Buffer.from('{"temperature":21.5}\n'),
         Buffer.from([0, 0xff, 0x10, 0x0a]),
@@ -43,7 +43,7 @@ describe('packing messages into Firehose records', () => {
     const records = packMessages(messages);
 
     // Assess
-    const sent = Buffer.concat(records.map((record) => record.data));
+    const sent = Buffer.concat(records.map((record) => Buffer.concat(record.parts)));
     expect(sent.equals(Buffer.concat(messages.map((packed) => packed.data)))).toBe(true);
     expect(records.flatMap((record) => record.messages.map((packed) => packed.id))).toEqual(
       messages.map((packed) => packed.id),
@@ -60,7 +60,7 @@ describe('packing messages into Firehose records', () => {
 
     // Assess
     expect(records.map((record) => record.messages.length)).toEqual([1024, 1024, 452]);
-    expect(records.map((record) => record.data.length)).toEqual([1_024_000, 1_024_000, 452_000]);
+    expect(records.map((record) => record.bytes)).toEqual([1_024_000, 1_024_000, 452_000]);
   });
 
   it('gives a message of exactly 1,024,000 bytes a record of its own, unchanged', () => {
@@ -73,7 +73,8 @@ describe('packing messages into Firehose records', () => {
 
     // Assess
     expect(idsOf(records)).toEqual([['before'], ['whole'], ['after']]);
-    expect(records[1].data).toBe(whole.data);
+    expect(records[1].parts).toHaveLength(1);
+    expect(records[1].parts[0]).toBe(whole.data);
   });
 
   it('sends a message over half the limit alone when neither neighbour fits beside it', () => {
@@ -85,14 +86,14 @@ describe('packing messages into Firehose records', () => {
 
     // Assess
     expect(idsOf(records)).toEqual([['big1'], ['big2', 'small']]);
-    expect(records.map((record) => record.data.length)).toEqual([600_000, 1_000_000]);
+    expect(records.map((record) => record.bytes)).toEqual([600_000, 1_000_000]);
   });
 
   it('packs empty messages (an empty string without a separator) with the others', () => {
     const records = packMessages([message('empty1', 0), message('x', 3), message('empty2', 0)]);
 
     expect(idsOf(records)).toEqual([['empty1', 'x', 'empty2']]);
-    expect(records[0].data.length).toBe(3);
+    expect(records[0].bytes).toBe(3);
   });
 
   it('makes no record of no message', () => {
@@ -105,7 +106,7 @@ describe('packing messages into Firehose records', () => {
     const records = oneRecordPerMessage(messages);
 
     expect(idsOf(records)).toEqual([['a'], ['b']]);
-    expect(records[0].data).toBe(messages[0].data);
+    expect(records[0].parts[0]).toBe(messages[0].data);
   });
 });
 

@@ -39,8 +39,18 @@ export const PID_FILE_NAME = 'firehose-connector.pid';
 export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
   PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
-/** Node.js major version the bundle is built for (`esbuild --target=node20`). */
+/**
+ * The oldest Node.js line the bundle runs on: it is built for it, and the Run script refuses an older one.
+ */
 export const MINIMUM_NODE_MAJOR = 20;
+
+/**
+ * The oldest supported line (the README's "Supported Node.js lines", `engines`, CI): below it the Run script starts
+ * the connector with a warning. Node.js 20 reached end of life in April 2026, and the AWS SDK for JavaScript's
+ * releases after the first week of January 2027 need Node.js 22; refusing it would stop devices that run today.
+ * @see https://github.com/nodejs/Release#release-schedule
+ */
+export const OLDEST_SUPPORTED_NODE_MAJOR = 22;
 
 /**
  * The token exchange service gives the runtime AWS credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI). Any 2.x works.
@@ -146,7 +156,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
     ComponentDescription:
       'Forwards messages on kinesisfirehose/message and kinesisfirehose/message/binary/# (Greengrass local ' +
       'publish/subscribe, or an MQTT broker) to Amazon Data Firehose with PutRecordBatch and publishes per-record ' +
-      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${MINIMUM_NODE_MAJOR}+.`,
+      `statuses on kinesisfirehose/message/status. Linux core devices; needs Node.js ${OLDEST_SUPPORTED_NODE_MAJOR}+.`,
     ComponentPublisher: props.publisher ?? 'community',
     ComponentConfiguration: {
       DefaultConfiguration: defaultConfiguration(props.defaultDeliveryStreamArn, props),
@@ -268,9 +278,15 @@ export function runScript(componentName: string, artifactFileName: string): stri
     `  echo "${requirement}, but node was not found. Install Node.js ${MINIMUM_NODE_MAJOR}+ into /usr/bin or /usr/local/bin." >&2`,
     '  exit 1',
     'fi',
-    `if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${MINIMUM_NODE_MAJOR} ? 0 : 1)'; then`,
+    // `node --version` and sh arithmetic rather than `node -e`: one process less, and a stub node can answer it.
+    'node_major=$(node --version | sed -n "s/^v\\([0-9][0-9]*\\)\\..*/\\1/p")',
+    // No `${var:-default}`: the nucleus reads `{name:...}` in a script as a placeholder to interpolate.
+    `if [ -z "$node_major" ] || [ "$node_major" -lt ${MINIMUM_NODE_MAJOR} ]; then`,
     `  echo "${requirement}, but $(command -v node) is $(node --version)." >&2`,
     '  exit 1',
+    'fi',
+    `if [ "$node_major" -lt ${OLDEST_SUPPORTED_NODE_MAJOR} ]; then`,
+    `  echo "${componentName}: $(command -v node) is Node.js $(node --version), past its end of life; the supported lines are ${OLDEST_SUPPORTED_NODE_MAJOR} and later (see the README). Starting anyway." >&2`,
     'fi',
     ...parametersWithoutDefault().map(
       (name) => `case "\${${name}-}" in "{configuration"*) unset ${name} ;; esac`,

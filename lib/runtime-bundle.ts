@@ -1,20 +1,21 @@
 import { buildSync } from 'esbuild';
 import { join } from 'node:path';
+import { MINIMUM_NODE_MAJOR } from './recipe';
 
 /** The runtime's entry point, bundled into the component artifact. */
 export const RUNTIME_ENTRY = join(__dirname, '..', 'runtime', 'main.ts');
 
 /**
- * Bundles the runtime into one self-contained CommonJS file for Node.js 20: no node_modules and no native code on
- * the device, so the recipe needs no install step. Same options as the `build:device` npm script (the device
- * bundle: no embedded broker, no local mode).
+ * Bundles the runtime into one self-contained CommonJS file for the oldest supported Node.js line, so that syntax
+ * newer than that line is lowered: no node_modules and no native code on the device, so the recipe needs no install
+ * step. Same options as the `build:device` npm script (the device bundle: no embedded broker, no local mode).
  */
 export function bundleRuntime(outfile: string, entry: string = RUNTIME_ENTRY): void {
   buildSync({
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: `node${MINIMUM_NODE_MAJOR}`,
     outfile,
     logLevel: 'warning',
   });

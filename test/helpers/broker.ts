@@ -13,6 +13,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { freePort } from './ports';
+import { sleep } from './wait';
 
 export type TestBrokerKind = 'mosquitto' | 'embedded';
 
@@ -232,11 +233,11 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       // Let the last stderr chunk arrive so the error says why.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       throw new Error(`it exited with ${child.exitCode ?? child.signalCode}`);
     }
     if (await accepts(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error(`its port did not accept connections within ${STARTUP_TIMEOUT_MS} ms`);
 }

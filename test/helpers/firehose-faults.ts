@@ -4,6 +4,7 @@
  */
 import { type ServiceError, serviceError } from '../../runtime/local/firehose-protocol';
 import type { FirehoseServiceHook, HookDecision, IncomingCall } from '../../runtime/local/firehose-service';
+import { sleep } from './wait';
 
 export interface CallFaultOptions {
   /**
@@ -112,7 +113,7 @@ export class FirehoseFaults implements Required<Pick<FirehoseServiceHook, 'befor
       this.hangFault.remaining--;
       return 'hang';
     }
-    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     // A call the service cannot route (an unknown operation) is refused before any fault would apply.
     const known = call.operation === 'PutRecord' || call.operation === 'PutRecordBatch';
     if (known && this.callFault !== undefined && this.callFault.remaining > 0) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildRecipe, type ComponentRecipe } from '../../lib/recipe';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { CONNECTOR_BUNDLE, type LogLine } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { StandInNucleus } from '../helpers/ipc-nucleus';
 import { TestMqttClient } from '../helpers/mqtt-client';
@@ -19,7 +20,7 @@ import { waitFor } from '../helpers/wait';
  */
 
 const COMPONENT = 'community.greengrass.FirehoseConnector';
-const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main';
+const STREAM_ARN = streamArn('main');
 /** Longer than the 5 s between the nucleus's SIGTERM and its SIGKILL. */
 const SLOW_CALL_MS = 6000;
 

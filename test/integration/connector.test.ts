@@ -3,16 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { TestMqttClient } from '../helpers/mqtt-client';
 
 /**
  * The connector end to end, as users run it: the real bundle in its own process, a real MQTT broker, and the
  * real AWS SDK talking HTTP to the local Firehose endpoint. Nothing on the record's path is mocked.
  */
-
-const ACCOUNT = '123456789012';
-const arn = (name: string, region = 'us-east-1') =>
-  `arn:aws:firehose:${region}:${ACCOUNT}:deliverystream/${name}`;
 
 let broker: TestBroker;
 let endpoint: TestFirehoseEndpoint;
@@ -43,7 +40,7 @@ afterEach(async () => {
 async function startConnector(parameters: Record<string, string | number> = {}): Promise<ConnectorProcess> {
   connector = await ConnectorProcess.start(
     {
-      DefaultDeliveryStreamArn: arn('main'),
+      DefaultDeliveryStreamArn: streamArn('main'),
       MqttBrokerUrl: broker.url,
       MqttClientId: `connector-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
       PublishInterval: 0,
@@ -102,7 +99,7 @@ describe('the connector, end to end', () => {
     await startConnector();
 
     await client.publishJson({
-      request: { data: 'to frankfurt', delivery_stream_arn: arn('other', 'eu-central-1') },
+      request: { data: 'to frankfurt', delivery_stream_arn: streamArn('other', 'eu-central-1') },
       id: 'x',
     });
     const [record] = await endpoint.waitForRecords('other', 1);
@@ -127,7 +124,7 @@ describe('the connector, end to end', () => {
     await client.publishJson({ request: { data: 'before' }, id: 'ok1' });
     await client.publish('kinesisfirehose/message', '{"request": {"data": ');
     await client.publishJson({ id: 'no-request' });
-    await client.publishJson({ request: { delivery_stream_arn: arn('main') }, id: 'no-data' });
+    await client.publishJson({ request: { delivery_stream_arn: streamArn('main') }, id: 'no-data' });
     await client.publishJson({
       request: { data: 'x', delivery_stream_arn: 'arn:aws:firehose:bad' },
       id: 'bad-arn',
@@ -155,7 +152,10 @@ describe('the connector, end to end', () => {
   it('reports a stream that does not exist with the service ResourceNotFoundException', async () => {
     await startConnector();
 
-    await client.publishJson({ request: { data: 'x', delivery_stream_arn: arn('missing') }, id: 'lost' });
+    await client.publishJson({
+      request: { data: 'x', delivery_stream_arn: streamArn('missing') },
+      id: 'lost',
+    });
     const [status] = await client.waitForStatuses(1);
 
     expect(status).toEqual({
@@ -301,7 +301,7 @@ describe('credentials on a Greengrass core', () => {
     // Act
     connector = await ConnectorProcess.start(
       {
-        DefaultDeliveryStreamArn: arn('main'),
+        DefaultDeliveryStreamArn: streamArn('main'),
         MqttBrokerUrl: broker.url,
         MqttClientId: `tes-${Date.now()}`,
         PublishInterval: 0,

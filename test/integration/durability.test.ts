@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess, type LogLine } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { sleep, waitFor } from '../helpers/wait';
 
@@ -13,7 +14,7 @@ import { sleep, waitFor } from '../helpers/wait';
  * (duplicates, time, CPU) is measured by the benchmark, not here.
  */
 
-const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main';
+const STREAM_ARN = streamArn('main');
 
 let broker: TestBroker;
 let endpoint: TestFirehoseEndpoint;

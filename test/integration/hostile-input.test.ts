@@ -5,6 +5,7 @@ import type { StatusEntry } from '../../runtime/message/status';
 import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { idsNotAnsweredOnce, processMetrics } from '../helpers/process-metrics';
 import { createSmallDisk, type SmallDisk } from '../helpers/small-disk';
@@ -17,8 +18,6 @@ import { waitFor } from '../helpers/wait';
  * still be delivered, and every message must have had exactly one status.
  */
 
-const ACCOUNT = '123456789012';
-const arn = (name: string) => `arn:aws:firehose:us-east-1:${ACCOUNT}:deliverystream/${name}`;
 const MEMORY_SIZE_KB = 131072;
 const MIB = 1024 * 1024;
 
@@ -60,7 +59,7 @@ async function startConnector(
       : {};
   connector = await ConnectorProcess.start(
     {
-      DefaultDeliveryStreamArn: arn('main'),
+      DefaultDeliveryStreamArn: streamArn('main'),
       MqttBrokerUrl: broker.url,
       MqttClientId: `hostile-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
       PublishInterval: 0,
@@ -154,7 +153,10 @@ describe.each<Store>(['memory', 'disk'])('the connector under hostile input (%s 
 
     // Act: none of these streams exists.
     for (const id of ids) {
-      await client.publishJson({ request: { data: 'x', delivery_stream_arn: arn(`unknown-${id}`) }, id });
+      await client.publishJson({
+        request: { data: 'x', delivery_stream_arn: streamArn(`unknown-${id}`) },
+        id,
+      });
     }
     await client.waitForStatuses(3001, 60_000);
     const after = processMetrics(connector!.pid);

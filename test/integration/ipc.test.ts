@@ -6,6 +6,7 @@ import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import type { StatusEntry } from '../../runtime/message/status';
 import { startTestBroker } from '../helpers/broker';
 import { ConnectorProcess } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { StandInNucleus } from '../helpers/ipc-nucleus';
 import { TestMqttClient } from '../helpers/mqtt-client';
 import { waitFor } from '../helpers/wait';
@@ -17,7 +18,6 @@ import { waitFor } from '../helpers/wait';
 
 const COMPONENT = 'community.greengrass.FirehoseConnector';
 const STATUS_TOPIC = 'kinesisfirehose/message/status';
-const arn = (name: string) => `arn:aws:firehose:us-east-1:123456789012:deliverystream/${name}`;
 
 let nucleus: StandInNucleus;
 let endpoint: TestFirehoseEndpoint;
@@ -42,7 +42,7 @@ afterEach(async () => {
 
 async function startConnector(parameters: Record<string, string | number> = {}): Promise<ConnectorProcess> {
   connector = await ConnectorProcess.start(
-    { DefaultDeliveryStreamArn: arn('main'), InputSource: 'ipc', PublishInterval: 0, ...parameters },
+    { DefaultDeliveryStreamArn: streamArn('main'), InputSource: 'ipc', PublishInterval: 0, ...parameters },
     { firehoseUrl: endpoint.url, env: nucleus.environmentFor(COMPONENT) },
   );
   return connector;
@@ -162,7 +162,7 @@ describe('the connector with IPC input', () => {
     publish('kinesisfirehose/message', { binary: Buffer.from('{"request": {"data": ') });
     publish('kinesisfirehose/message', { json: { id: 'no-request' } });
     publish('kinesisfirehose/message', {
-      json: { request: { delivery_stream_arn: arn('main') }, id: 'no-data' },
+      json: { request: { delivery_stream_arn: streamArn('main') }, id: 'no-data' },
     });
     publish('kinesisfirehose/message', {
       json: { request: { data: 'x', delivery_stream_arn: 'arn:bad' }, id: 'bad-arn' },
@@ -253,7 +253,10 @@ describe('the connector with IPC input', () => {
   it('refuses to start with InputSource ipc when the nucleus did not start it, and exits 2', async () => {
     // Prepare
     const configFile = join(mkdtempSync(join(tmpdir(), 'connector-')), 'config.json');
-    writeFileSync(configFile, JSON.stringify({ DefaultDeliveryStreamArn: arn('main'), InputSource: 'ipc' }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ DefaultDeliveryStreamArn: streamArn('main'), InputSource: 'ipc' }),
+    );
 
     // Act
     const result = await ConnectorProcess.runToExit(['--config', configFile]);

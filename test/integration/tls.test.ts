@@ -4,11 +4,12 @@ import { TestFirehoseEndpoint } from '../helpers/firehose-endpoint';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { createTestCertificates, type TestCertificates } from '../helpers/certificates';
 import { ConnectorProcess } from '../helpers/connector-process';
+import { streamArn } from '../helpers/factories';
 import { sleep, waitFor } from '../helpers/wait';
 
 /** The connector against a broker that, like the Greengrass broker, accepts only TLS clients with a certificate. */
 
-const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/main';
+const STREAM_ARN = streamArn('main');
 
 let certificates: TestCertificates;
 let broker: TestBroker;

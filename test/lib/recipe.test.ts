@@ -279,6 +279,26 @@ describe('Run script', () => {
     expect(result.stderr).toMatch(/needs Node\.js 20 or later .*, but \/.*\/node is v18\.19\.1\./);
   });
 
+  test('starts on Node.js 20, warning that the line is past its end of life', () => {
+    // Act
+    const result = runLifecycle(fakeNode('v20.20.2'), {});
+
+    // Assess: the stub node then fails to run the artifact, which is not what this test is about.
+    expect(result.stderr).not.toContain('needs Node.js');
+    expect(result.stderr).toMatch(
+      /community\.example\.Connector: \/.*\/node is Node\.js v20\.20\.2, past its end of life; the supported lines are 22 and later/,
+    );
+    expect(readFileSync(join(result.workDir, 'firehose-connector.pid'), 'utf8')).toMatch(/^\d+\n$/);
+  });
+
+  test('starts on a supported line without a warning', () => {
+    // Act
+    const result = runLifecycle(fakeNode('v22.23.5'), {});
+
+    // Assess
+    expect(result.stderr).not.toMatch(/needs Node\.js|end of life/);
+  });
+
   test('starts the artifact with the parameters as environment variables', () => {
     // Act
     const result = runLifecycle(`${nodeDir}:/usr/bin:/bin`, { PublishInterval: '5', LogLevel: 'debug' });

@@ -5,18 +5,12 @@ import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-strea
 import { silentLogger } from '../../runtime/logger';
 import type { StatusEntry } from '../../runtime/message/status';
 import { MemoryRecordStore } from '../../runtime/store/memory-record-store';
+import { streamArn } from '../helpers/factories';
 import { FakeSender, permanent } from '../helpers/fake-sender';
+import { settle, useFakeTime } from '../helpers/fake-time';
 import { waitFor } from '../helpers/wait';
 
-const arn = (name: string, region = 'us-east-1') =>
-  `arn:aws:firehose:${region}:123456789012:deliverystream/${name}`;
-
 const connectors: Connector[] = [];
-
-/** Lets the event loop run the pumps and sends that setImmediate schedules (not faked). */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 afterEach(async () => {
   jest.useRealTimers();
@@ -32,7 +26,7 @@ function setup(
   const released: string[][] = [];
   const config = loadConfig({
     env: {},
-    overrides: { DefaultDeliveryStreamArn: arn('main'), PublishInterval: 0, ...parameters },
+    overrides: { DefaultDeliveryStreamArn: streamArn('main'), PublishInterval: 0, ...parameters },
   });
   const connector = new Connector({
     config,
@@ -66,7 +60,7 @@ describe('Connector', () => {
     );
 
     // Act
-    await publish('x', 'to-broken', arn('broken'));
+    await publish('x', 'to-broken', streamArn('broken'));
     await publish('y', 'to-main');
     await waitFor(() => statuses.length === 2);
 
@@ -101,7 +95,7 @@ describe('Connector', () => {
     );
 
     // Act
-    const handled = publish('x', 'to-buggy', arn('buggy'));
+    const handled = publish('x', 'to-buggy', streamArn('buggy'));
 
     // Assess
     await expect(handled).resolves.toBeUndefined();
@@ -120,11 +114,11 @@ describe('Connector', () => {
     // Prepare: calls never end, so every stream keeps its record.
     const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 3 });
     sender.hold();
-    await publish('a', 'a', arn('s1'));
-    await publish('b', 'b', arn('s2'));
+    await publish('a', 'a', streamArn('s1'));
+    await publish('b', 'b', streamArn('s2'));
 
     // Act
-    await publish('c', 'c', arn('s3'));
+    await publish('c', 'c', streamArn('s3'));
 
     // Assess
     expect(statuses).toEqual([
@@ -141,11 +135,11 @@ describe('Connector', () => {
   it('gives the place of an idle stream to a new one, and counts what the idle one did', async () => {
     // Prepare
     const { connector, statuses, released, publish } = setup({ MaxDeliveryStreams: 2 });
-    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await publish('a', 'a', streamArn('s1', 'eu-west-1'));
     await waitFor(() => statuses.length === 1);
 
     // Act
-    await publish('b', 'b', arn('s2'));
+    await publish('b', 'b', streamArn('s2'));
     await waitFor(() => statuses.length === 2);
 
     // Assess
@@ -153,16 +147,19 @@ describe('Connector', () => {
       ['a', 'success'],
       ['b', 'success'],
     ]);
-    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main'), arn('s2')]);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([
+      streamArn('main'),
+      streamArn('s2'),
+    ]);
     expect(connector.stats()).toMatchObject({ received: 2, delivered: 2 });
     expect(released).toEqual([['main']]);
   });
 
   it('releases an idle override stream after ten seconds, and keeps the default stream', async () => {
     // Prepare
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    useFakeTime();
     const { connector, statuses, released, publish } = setup();
-    await publish('a', 'a', arn('s1', 'eu-west-1'));
+    await publish('a', 'a', streamArn('s1', 'eu-west-1'));
     await settle();
     expect(statuses).toHaveLength(1);
 
@@ -173,7 +170,7 @@ describe('Connector', () => {
 
     // Assess
     expect(servedBefore).toBe(2);
-    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([arn('main')]);
+    expect(connector.stats().streams.map((stream) => stream.stream)).toEqual([streamArn('main')]);
     expect(released).toEqual([['main']]);
   });
 
@@ -185,7 +182,7 @@ describe('Connector', () => {
 
     // Act
     for (let index = 0; index < 3000; index++) {
-      await publish('x', `m${index}`, arn(`unknown-${index}`));
+      await publish('x', `m${index}`, streamArn(`unknown-${index}`));
       mostServed = Math.max(mostServed, connector.stats().streams.length);
     }
     await waitFor(() => statuses.length === 3000);
@@ -205,7 +202,7 @@ describe('Connector', () => {
     const { sender, statuses, publish } = setup({ MaxDeliveryStreams: 9 });
     for (let stream = 0; stream < 8; stream++) {
       for (let record = 0; record < 3; record++) {
-        await publish('x', `s${stream}-warm${record}`, arn(`s${stream}`));
+        await publish('x', `s${stream}-warm${record}`, streamArn(`s${stream}`));
         await settle();
       }
     }
@@ -213,7 +210,7 @@ describe('Connector', () => {
     const callsBefore = sender.calls.length;
     for (let stream = 0; stream < 8; stream++) {
       for (let record = 0; record < 3; record++) {
-        await publish('x', `s${stream}-r${record}`, arn(`s${stream}`));
+        await publish('x', `s${stream}-r${record}`, streamArn(`s${stream}`));
         await settle();
       }
     }

@@ -1,13 +1,13 @@
-import { parseDeliveryStreamArn } from '../../../runtime/firehose/delivery-stream';
 import { silentLogger } from '../../../runtime/logger';
 import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
 import { MemoryRecordStore } from '../../../runtime/store/memory-record-store';
 import type { StatusEntry } from '../../../runtime/message/status';
 import { StreamDispatcher, type StreamDispatcherOptions } from '../../../runtime/streams/stream-dispatcher';
+import { incomingRecord, testStream } from '../../helpers/factories';
 import { FakeSender, permanent, quotaResponder, retryable } from '../../helpers/fake-sender';
 import { advance, advanceUntil, useFakeTime } from '../../helpers/fake-time';
 
-const STREAM = parseDeliveryStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/s1')!;
+const STREAM = testStream('s1');
 
 // Closed after each test: a dispatcher left retrying against a failing sender re-arms its backoff timer forever
 // and keeps the Jest worker from exiting.
@@ -43,7 +43,7 @@ function setup(overrides: Partial<StreamDispatcherOptions> = {}) {
   const enqueue = (count: number, size = 10, prefix = 'r') =>
     Promise.all(
       Array.from({ length: count }, (_, index) =>
-        dispatcher.enqueue({ requestId: `${prefix}${index}`, stream: STREAM, data: Buffer.alloc(size, 'a') }),
+        dispatcher.enqueue(incomingRecord(`${prefix}${index}`, size, STREAM)),
       ),
     );
   return { sender, statuses, dispatcher, enqueue };

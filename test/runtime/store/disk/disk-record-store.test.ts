@@ -8,12 +8,21 @@ import { storedStreamArns } from '../../../../runtime/store/disk/queue-folder';
 import { tableCrc32 } from '../../../../runtime/store/disk/segment';
 import type { QueuedRecord } from '../../../../runtime/store/record-store';
 import { startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
+import {
+  queuedRecord,
+  requestIds,
+  sizedRecord,
+  streamArn,
+  TEST_ENQUEUED_AT,
+  variedRecords,
+} from '../../../helpers/factories';
+import { settle, useFakeTime } from '../../../helpers/fake-time';
 import { captureLogger, type LogEntry, logged } from '../../../helpers/log-capture';
+import { appendAll, leaseAll, recordStoreSuite, storeCounts } from '../../../helpers/record-store-suite';
 
-const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
-const OTHER_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/s2';
+const ARN = streamArn();
+const OTHER_ARN = streamArn('s2', 'eu-west-1');
 const HEADER_BYTES = 32;
-const ENQUEUED_AT = 1_764_000_000_123;
 
 const folders: string[] = [];
 const stores: DiskRecordStore[] = [];
@@ -31,45 +40,8 @@ function open(directory: string, options: Partial<DiskRecordStoreOptions> = {}):
   return store;
 }
 
-function record(index: number, overrides: Partial<QueuedRecord> = {}): QueuedRecord {
-  return {
-    requestId: `r${index}`,
-    streamArn: ARN,
-    data: Buffer.from(`record ${index}`),
-    enqueuedAt: ENQUEUED_AT + index,
-    attempts: 0,
-    ...overrides,
-  };
-}
-
-/** Record `index` with `dataBytes` bytes of data, for tests that need frames of a known size. */
-function sized(index: number, dataBytes: number): QueuedRecord {
-  return record(index, { data: Buffer.alloc(dataBytes, 0x61 + (index % 26)) });
-}
-
 function frameBytes(queued: QueuedRecord): number {
   return HEADER_BYTES + Buffer.byteLength(queued.requestId) + queued.data.length;
-}
-
-async function appendAll(store: DiskRecordStore, records: readonly QueuedRecord[]): Promise<void> {
-  await Promise.all(records.map((queued) => store.append(queued)));
-}
-
-function leaseAll(store: DiskRecordStore): QueuedRecord[] {
-  return store.lease(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-}
-
-function ids(records: readonly QueuedRecord[]): string[] {
-  return records.map((queued) => queued.requestId);
-}
-
-function counts(store: DiskRecordStore) {
-  return {
-    count: store.count,
-    bytes: store.bytes,
-    readyCount: store.readyCount,
-    readyBytes: store.readyBytes,
-  };
 }
 
 function files(folder: string, extension: string): string[] {
@@ -93,19 +65,6 @@ function flipByte(file: string, offset: number): void {
 /** An error as Node.js's fs functions throw it. */
 function errnoError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${message}`), { code });
-}
-
-/**
- * Fakes the clock's timers only: the store's own turn-end work (microtasks, `setImmediate`) and the file system's
- * callbacks run as usual.
- */
-function useFakeTimers(): void {
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
-}
-
-/** The next turn of the event loop, after work the store started with `setImmediate`. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
 /** Files under `folder` this process holds open (Linux). */
@@ -132,16 +91,14 @@ afterEach(async () => {
 });
 
 describe('DiskRecordStore', () => {
+  // Small segment files, so that the rules hold across files too.
+  recordStoreSuite(() => open(tempFolder(), { segmentBytes: 1024 }));
+
   describe('keeping records', () => {
     it('returns records after close and reopen in order, byte for byte', async () => {
       // Prepare
       const folder = tempFolder();
-      const written = [
-        record(0, { data: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) }),
-        record(1, { requestId: 'élan/温度/🚀', data: Buffer.alloc(0) }),
-        record(2, { data: Buffer.alloc(300_000, 0x5a), attempts: 7 }),
-        record(3, { requestId: '' }),
-      ];
+      const written = variedRecords();
       const store = open(folder);
       await appendAll(store, written);
       await store.close();
@@ -159,7 +116,7 @@ describe('DiskRecordStore', () => {
       const store = open(folder);
       await appendAll(
         store,
-        [0, 1, 2, 3, 4].map((index) => record(index)),
+        [0, 1, 2, 3, 4].map((index) => queuedRecord(index)),
       );
       const leased = leaseAll(store);
 
@@ -169,7 +126,7 @@ describe('DiskRecordStore', () => {
       await store.close();
 
       // Assess
-      expect(ids(leaseAll(open(folder)))).toEqual(['r1', 'r4']);
+      expect(requestIds(leaseAll(open(folder)))).toEqual(['r1', 'r4']);
     });
 
     it('returns records that were leased but never released after reopen', async () => {
@@ -178,7 +135,7 @@ describe('DiskRecordStore', () => {
       const store = open(folder);
       await appendAll(
         store,
-        [0, 1, 2].map((index) => record(index)),
+        [0, 1, 2].map((index) => queuedRecord(index)),
       );
 
       // Act
@@ -186,24 +143,7 @@ describe('DiskRecordStore', () => {
       await store.close();
 
       // Assess
-      expect(ids(leaseAll(open(folder)))).toEqual(['r0', 'r1', 'r2']);
-    });
-
-    it('puts requeued records at the end with their attempts and enqueue time', async () => {
-      // Prepare
-      const store = open(tempFolder());
-      await appendAll(
-        store,
-        [0, 1, 2].map((index) => record(index)),
-      );
-      const [first] = store.lease(1, Number.MAX_SAFE_INTEGER);
-      first.attempts = 3;
-
-      // Act
-      await store.requeue([first]);
-
-      // Assess
-      expect(leaseAll(store)).toEqual([record(1), record(2), record(0, { attempts: 3 })]);
+      expect(requestIds(leaseAll(open(folder)))).toEqual(['r0', 'r1', 'r2']);
     });
 
     it('keeps requeued records at the end after reopen, without their old copies', async () => {
@@ -212,7 +152,7 @@ describe('DiskRecordStore', () => {
       const store = open(folder);
       await appendAll(
         store,
-        [0, 1, 2].map((index) => record(index)),
+        [0, 1, 2].map((index) => queuedRecord(index)),
       );
       const leased = store.lease(2, Number.MAX_SAFE_INTEGER);
       leased.forEach((queued) => (queued.attempts = 2));
@@ -223,24 +163,10 @@ describe('DiskRecordStore', () => {
 
       // Assess
       expect(leaseAll(open(folder))).toEqual([
-        record(2),
-        record(0, { attempts: 2 }),
-        record(1, { attempts: 2 }),
+        queuedRecord(2),
+        queuedRecord(0, { attempts: 2 }),
+        queuedRecord(1, { attempts: 2 }),
       ]);
-    });
-
-    it('leases up to both limits, and one record even when it alone exceeds the byte limit', async () => {
-      // Prepare
-      const store = open(tempFolder());
-      await appendAll(store, [sized(0, 100), sized(1, 100), sized(2, 100), sized(3, 500)]);
-
-      // Act
-      const byCount = store.lease(2, 10_000);
-      const byBytes = store.lease(10, 150);
-      const oversized = store.lease(10, 150);
-
-      // Assess
-      expect([ids(byCount), ids(byBytes), ids(oversized)]).toEqual([['r0', 'r1'], ['r2'], ['r3']]);
     });
 
     it('rejects an append of a record of another stream', async () => {
@@ -248,7 +174,7 @@ describe('DiskRecordStore', () => {
       const store = open(tempFolder());
 
       // Act
-      const appended = store.append(record(0, { streamArn: OTHER_ARN }));
+      const appended = store.append(queuedRecord(0, { streamArn: OTHER_ARN }));
 
       // Assess
       await expect(appended).rejects.toThrow(
@@ -259,44 +185,17 @@ describe('DiskRecordStore', () => {
   });
 
   describe('counting', () => {
-    it('keeps count, bytes, readyCount and readyBytes exact through append, lease, requeue and release', async () => {
-      // Prepare
-      const store = open(tempFolder(), { segmentBytes: 1024 });
-      const seen: ReturnType<typeof counts>[] = [];
-
-      // Act
-      void store.append(sized(0, 300));
-      seen.push(counts(store));
-      await appendAll(store, [sized(1, 200), sized(2, 400), sized(3, 100)]);
-      seen.push(counts(store));
-      const leased = store.lease(3, Number.MAX_SAFE_INTEGER);
-      seen.push(counts(store));
-      const requeued = store.requeue([leased[1]]);
-      seen.push(counts(store));
-      const released = store.release([leased[0]]);
-      seen.push(counts(store));
-      await Promise.all([requeued, released]);
-      seen.push(counts(store));
-      await store.release([leased[2], ...leaseAll(store)]);
-      seen.push(counts(store));
-
-      // Assess
-      expect(seen).toEqual([
-        { count: 1, bytes: 300, readyCount: 1, readyBytes: 300 },
-        { count: 4, bytes: 1000, readyCount: 4, readyBytes: 1000 },
-        { count: 4, bytes: 1000, readyCount: 1, readyBytes: 100 },
-        { count: 4, bytes: 1000, readyCount: 2, readyBytes: 300 },
-        { count: 3, bytes: 700, readyCount: 2, readyBytes: 300 },
-        { count: 3, bytes: 700, readyCount: 2, readyBytes: 300 },
-        { count: 0, bytes: 0, readyCount: 0, readyBytes: 0 },
-      ]);
-    });
-
     it('counts the records found on reopen', async () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder, { segmentBytes: 1024 });
-      await appendAll(store, [sized(0, 300), sized(1, 200), sized(2, 400), sized(3, 100), sized(4, 500)]);
+      await appendAll(store, [
+        sizedRecord(0, 300),
+        sizedRecord(1, 200),
+        sizedRecord(2, 400),
+        sizedRecord(3, 100),
+        sizedRecord(4, 500),
+      ]);
       await store.release(store.lease(2, Number.MAX_SAFE_INTEGER));
       await store.close();
 
@@ -304,7 +203,7 @@ describe('DiskRecordStore', () => {
       const reopened = open(folder);
 
       // Assess
-      expect(counts(reopened)).toEqual({ count: 3, bytes: 1000, readyCount: 3, readyBytes: 1000 });
+      expect(storeCounts(reopened)).toEqual({ count: 3, bytes: 1000, readyCount: 3, readyBytes: 1000 });
     });
   });
 
@@ -312,7 +211,7 @@ describe('DiskRecordStore', () => {
     it('starts a new segment file when the next record would take the active one past segmentBytes', async () => {
       // Prepare
       const store = open(tempFolder(), { segmentBytes: 1024 });
-      const records = Array.from({ length: 10 }, (_, index) => sized(index, 300));
+      const records = Array.from({ length: 10 }, (_, index) => sizedRecord(index, 300));
 
       // Act
       await appendAll(store, records);
@@ -332,7 +231,7 @@ describe('DiskRecordStore', () => {
       const store = open(tempFolder(), { segmentBytes: 1024 });
       await appendAll(
         store,
-        Array.from({ length: 6 }, (_, index) => sized(index, 300)),
+        Array.from({ length: 6 }, (_, index) => sizedRecord(index, 300)),
       );
       const firstThree = store.lease(3, Number.MAX_SAFE_INTEGER);
       await store.release(firstThree.slice(0, 2));
@@ -352,12 +251,12 @@ describe('DiskRecordStore', () => {
       // Prepare: each round fills about two thirds of a segment and is delivered before the next round arrives.
       const store = open(tempFolder(), { segmentBytes: 1024, sync: 'never' });
       for (let round = 0; round < 6; round++) {
-        await appendAll(store, [sized(2 * round, 300), sized(2 * round + 1, 300)]);
+        await appendAll(store, [sizedRecord(2 * round, 300), sizedRecord(2 * round + 1, 300)]);
         await store.release(leaseAll(store));
       }
 
       // Act: closing the retired segments is all that is left to do; with 'never' it needs no I/O callback.
-      await new Promise((resolveAfter) => setImmediate(resolveAfter));
+      await settle();
 
       // Assess
       expect(files(store.streamDirectory, '.seg')).toEqual(['000000000004.seg']);
@@ -366,7 +265,7 @@ describe('DiskRecordStore', () => {
     it('removes the stream folder when closed with no record left', async () => {
       // Prepare
       const store = open(tempFolder());
-      await appendAll(store, [record(0), record(1)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1)]);
       await store.release(leaseAll(store));
 
       // Act
@@ -379,7 +278,7 @@ describe('DiskRecordStore', () => {
     it('writes records in the documented format', async () => {
       // Prepare
       const store = open(tempFolder());
-      const written = record(0, { requestId: 'id-1', data: Buffer.from('hello'), attempts: 5 });
+      const written = queuedRecord(0, { requestId: 'id-1', data: Buffer.from('hello'), attempts: 5 });
 
       // Act
       await store.append(written);
@@ -390,7 +289,7 @@ describe('DiskRecordStore', () => {
       expect([...frame.subarray(0, 4)]).toEqual([0x46, 0x48, 0x51, 0x01]);
       expect(frame.readUInt32LE(4)).toBe(5);
       expect(frame.readUInt32LE(8)).toBe(4);
-      expect(Number(frame.readBigUInt64LE(12))).toBe(ENQUEUED_AT);
+      expect(Number(frame.readBigUInt64LE(12))).toBe(TEST_ENQUEUED_AT);
       expect(frame.readUInt32LE(20)).toBe(5);
       expect(frame.readUInt32LE(24)).toBe(crc32(frame.subarray(HEADER_BYTES)));
       expect(frame.readUInt32LE(28)).toBe(crc32(frame.subarray(0, 28)));
@@ -429,17 +328,17 @@ describe('DiskRecordStore', () => {
         // Prepare
         const folder = tempFolder();
         const store = open(folder);
-        await appendAll(store, [sized(0, 100), sized(1, 200), sized(2, 500)]);
+        await appendAll(store, [sizedRecord(0, 100), sizedRecord(1, 200), sizedRecord(2, 500)]);
         await store.close();
         const file = firstSegment(store);
-        const lastOffset = frameBytes(sized(0, 100)) + frameBytes(sized(1, 200));
+        const lastOffset = frameBytes(sizedRecord(0, 100)) + frameBytes(sizedRecord(1, 200));
         fs.truncateSync(file, cut(lastOffset));
 
         // Act
         const reopened = open(folder);
 
         // Assess
-        expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+        expect(requestIds(leaseAll(reopened))).toEqual(['r0', 'r1']);
         expect(logs).toContainEqual(
           logged('warn', 'partly written record', {
             file,
@@ -455,7 +354,7 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder);
-      await appendAll(store, [record(0), record(1)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1)]);
       await store.close();
       const file = firstSegment(store);
       const size = fs.statSync(file).size;
@@ -465,7 +364,7 @@ describe('DiskRecordStore', () => {
       const reopened = open(folder);
 
       // Assess
-      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+      expect(requestIds(leaseAll(reopened))).toEqual(['r0', 'r1']);
       expect(logs).toContainEqual(
         logged('warn', 'partly written record', { file, offset: size, droppedBytes: 4096 }),
       );
@@ -476,7 +375,7 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder);
-      const written = [sized(0, 100), sized(1, 100), sized(2, 100)];
+      const written = [sizedRecord(0, 100), sizedRecord(1, 100), sizedRecord(2, 100)];
       await appendAll(store, written);
       await store.close();
       const file = firstSegment(store);
@@ -503,23 +402,23 @@ describe('DiskRecordStore', () => {
       const store = open(folder, { segmentBytes: 1024 });
       await appendAll(
         store,
-        Array.from({ length: 6 }, (_, index) => sized(index, 300)),
+        Array.from({ length: 6 }, (_, index) => sizedRecord(index, 300)),
       );
       await store.close();
       const file = firstSegment(store);
-      const damagedOffset = frameBytes(sized(1, 300));
+      const damagedOffset = frameBytes(sizedRecord(1, 300));
       flipByte(file, damagedOffset + 5);
 
       // Act
       const reopened = open(folder);
 
       // Assess
-      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r3', 'r4', 'r5']);
+      expect(requestIds(leaseAll(reopened))).toEqual(['r0', 'r3', 'r4', 'r5']);
       expect(logs).toContainEqual(
         logged('error', 'unreadable', {
           file,
           offset: damagedOffset,
-          droppedBytes: 2 * frameBytes(sized(1, 300)),
+          droppedBytes: 2 * frameBytes(sizedRecord(1, 300)),
         }),
       );
     });
@@ -528,21 +427,21 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder);
-      await appendAll(store, [record(0), record(1)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1)]);
       await store.close();
       const file = firstSegment(store);
       const size = fs.statSync(file).size;
       const garbage = Buffer.from('this is not a record, just some noise at the end of the file');
       fs.appendFileSync(file, garbage);
       const reopened = open(folder);
-      await reopened.append(record(2));
+      await reopened.append(queuedRecord(2));
       await reopened.close();
 
       // Act
       const leased = leaseAll(open(folder));
 
       // Assess
-      expect(ids(leased)).toEqual(['r0', 'r1', 'r2']);
+      expect(requestIds(leased)).toEqual(['r0', 'r1', 'r2']);
       expect(logs).toContainEqual(
         logged('error', 'unreadable', { file, offset: size, droppedBytes: garbage.length }),
       );
@@ -554,7 +453,7 @@ describe('DiskRecordStore', () => {
       const store = open(folder);
       await appendAll(
         store,
-        [0, 1, 2, 3].map((index) => record(index)),
+        [0, 1, 2, 3].map((index) => queuedRecord(index)),
       );
       const leased = leaseAll(store);
       await store.release(leased.slice(0, 2));
@@ -568,7 +467,7 @@ describe('DiskRecordStore', () => {
       const reopened = open(folder);
 
       // Assess
-      expect(ids(leaseAll(reopened))).toEqual(['r2', 'r3']);
+      expect(requestIds(leaseAll(reopened))).toEqual(['r2', 'r3']);
       expect(logs).toContainEqual(
         logged('warn', 'acknowledgement file', { file: ackFile, offset: ackBytes - 16, droppedBytes: 14 }),
       );
@@ -577,7 +476,7 @@ describe('DiskRecordStore', () => {
     it('drops and reports the rest of a segment damaged after opening, keeping the counts true', async () => {
       // Prepare
       const store = open(tempFolder());
-      const written = [sized(0, 100), sized(1, 100), sized(2, 100)];
+      const written = [sizedRecord(0, 100), sizedRecord(1, 100), sizedRecord(2, 100)];
       await appendAll(store, written);
       const file = firstSegment(store);
       flipByte(file, frameBytes(written[0]) + HEADER_BYTES + 2 + 10);
@@ -586,8 +485,8 @@ describe('DiskRecordStore', () => {
       const leased = leaseAll(store);
 
       // Assess
-      expect(ids(leased)).toEqual(['r0']);
-      expect(counts(store)).toEqual({ count: 1, bytes: 100, readyCount: 0, readyBytes: 0 });
+      expect(requestIds(leased)).toEqual(['r0']);
+      expect(storeCounts(store)).toEqual({ count: 1, bytes: 100, readyCount: 0, readyBytes: 0 });
       expect(logs).toContainEqual(
         logged('error', 'became unreadable', {
           file,
@@ -609,7 +508,7 @@ describe('DiskRecordStore', () => {
       // Act
       await appendAll(
         store,
-        Array.from({ length: 20 }, (_, index) => record(index)),
+        Array.from({ length: 20 }, (_, index) => queuedRecord(index)),
       );
 
       // Assess
@@ -618,17 +517,17 @@ describe('DiskRecordStore', () => {
 
     it("syncs written files within the interval with 'periodic'", async () => {
       // Prepare
-      useFakeTimers();
+      useFakeTime();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'periodic', syncIntervalMs: 20 });
-      await store.append(record(0));
+      await store.append(queuedRecord(0));
       jest.advanceTimersByTime(19);
-      await nextTurn();
+      await settle();
       const beforeInterval = fdatasync.mock.calls.length;
 
       // Act
       jest.advanceTimersByTime(1);
-      await nextTurn();
+      await settle();
 
       // Assess
       expect(beforeInterval).toBe(0);
@@ -637,12 +536,12 @@ describe('DiskRecordStore', () => {
 
     it("leaves syncing to the OS with 'never' until the store closes", async () => {
       // Prepare
-      useFakeTimers();
+      useFakeTime();
       const fdatasync = jest.spyOn(fs, 'fdatasync');
       const store = open(tempFolder(), { sync: 'never' });
-      await store.append(record(0));
+      await store.append(queuedRecord(0));
       jest.advanceTimersByTime(3_600_000);
-      await nextTurn();
+      await settle();
       const beforeClose = fdatasync.mock.calls.length;
 
       // Act
@@ -675,7 +574,7 @@ describe('DiskRecordStore', () => {
     it('leases records again at once when their requeue fails on a full disk, instead of stranding them until a restart', async () => {
       // Prepare
       const store = open(tempFolder());
-      await appendAll(store, [sized(0, 100), sized(1, 100), sized(2, 100)]);
+      await appendAll(store, [sizedRecord(0, 100), sizedRecord(1, 100), sizedRecord(2, 100)]);
       const leased = store.lease(2, Number.MAX_SAFE_INTEGER);
       leased.forEach((queued) => (queued.attempts = 1));
       const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
@@ -685,15 +584,15 @@ describe('DiskRecordStore', () => {
       // Act
       await store.requeue(leased);
       diskFull.mockRestore();
-      const afterFailure = counts(store);
+      const afterFailure = storeCounts(store);
       const leasedAgain = leaseAll(store);
 
       // Assess
       expect(afterFailure).toEqual({ count: 3, bytes: 300, readyCount: 3, readyBytes: 300 });
       expect(leasedAgain).toEqual([
-        { ...sized(0, 100), attempts: 1 },
-        { ...sized(1, 100), attempts: 1 },
-        sized(2, 100),
+        { ...sizedRecord(0, 100), attempts: 1 },
+        { ...sizedRecord(1, 100), attempts: 1 },
+        sizedRecord(2, 100),
       ]);
       expect(logs).toContainEqual(
         logged('error', 'Could not requeue records', {
@@ -709,7 +608,7 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder);
-      await appendAll(store, [record(0), record(1), record(2)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1), queuedRecord(2)]);
       const diskFull = jest.spyOn(fs, 'writeSync').mockImplementation(() => {
         throw errnoError('ENOSPC', 'no space left on device, write');
       });
@@ -723,13 +622,17 @@ describe('DiskRecordStore', () => {
       await store.close();
 
       // Assess
-      expect(leaseAll(open(folder))).toEqual([record(1), record(2), record(0, { attempts: 2 })]);
+      expect(leaseAll(open(folder))).toEqual([
+        queuedRecord(1),
+        queuedRecord(2),
+        queuedRecord(0, { attempts: 2 }),
+      ]);
     });
 
     it('keeps the records of a requeue that cannot start a new segment file, and leases them again', async () => {
       // Prepare: the first record fills the active segment, so the copy needs a new file.
       const store = open(tempFolder(), { segmentBytes: 1024 });
-      await appendAll(store, [sized(0, 900)]);
+      await appendAll(store, [sizedRecord(0, 900)]);
       const leased = store.lease(1, Number.MAX_SAFE_INTEGER);
       const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
         throw errnoError('EMFILE', 'too many open files, open');
@@ -740,7 +643,7 @@ describe('DiskRecordStore', () => {
       noHandles.mockRestore();
 
       // Assess
-      expect(ids(leaseAll(store))).toEqual(['r0']);
+      expect(requestIds(leaseAll(store))).toEqual(['r0']);
       expect(logs).toContainEqual(
         logged('error', 'Could not requeue records', {
           stream: ARN,
@@ -772,7 +675,7 @@ describe('DiskRecordStore', () => {
       try {
         // Act
         store = open(queueDirectory);
-        await store.append(record(0));
+        await store.append(queuedRecord(0));
         await store.release(leaseAll(store));
       } finally {
         process.umask(umask);
@@ -792,7 +695,7 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const store = open(folder);
-      await appendAll(store, [record(0), record(1)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1)]);
       await store.close();
       fs.chmodSync(store.streamDirectory, 0o755);
       for (const name of fs.readdirSync(store.streamDirectory)) {
@@ -814,7 +717,7 @@ describe('DiskRecordStore', () => {
           previousMode: '0755',
         }),
       );
-      expect(ids(leaseAll(reopened))).toEqual(['r0', 'r1']);
+      expect(requestIds(leaseAll(reopened))).toEqual(['r0', 'r1']);
     });
   });
 
@@ -850,10 +753,10 @@ describe('DiskRecordStore', () => {
 
     it('holds no file handle or timer once closed, and opens again in the same process', async () => {
       // Prepare: a store with a segment, acknowledgements, a read position and a record leased.
-      useFakeTimers();
+      useFakeTime();
       const folder = tempFolder();
       const store = open(folder, { sync: 'periodic' });
-      await appendAll(store, [record(0), record(1), record(2)]);
+      await appendAll(store, [queuedRecord(0), queuedRecord(1), queuedRecord(2)]);
       await store.release(store.lease(1, Number.MAX_SAFE_INTEGER));
       store.lease(1, Number.MAX_SAFE_INTEGER);
       const whileOpen = { handles: openHandles(folder).length, timers: jest.getTimerCount() };
@@ -867,15 +770,15 @@ describe('DiskRecordStore', () => {
       expect(whileOpen.handles).toBeGreaterThan(0);
       expect(whileOpen.timers).toBe(1);
       expect(afterClose).toEqual({ handles: [], timers: 0 });
-      expect(ids(leaseAll(reopened))).toEqual(['r1', 'r2']);
+      expect(requestIds(leaseAll(reopened))).toEqual(['r1', 'r2']);
     });
 
     it('names the stream, the folder and the reason when it cannot open a file, leaving nothing behind', async () => {
       // Prepare
-      useFakeTimers();
+      useFakeTime();
       const folder = tempFolder();
       const store = open(folder);
-      await store.append(record(0));
+      await store.append(queuedRecord(0));
       await store.close();
       const noHandles = jest.spyOn(fs, 'openSync').mockImplementation(() => {
         throw errnoError('EMFILE', 'too many open files, open');
@@ -890,7 +793,7 @@ describe('DiskRecordStore', () => {
       );
       expect(jest.getTimerCount()).toBe(0);
       noHandles.mockRestore();
-      expect(ids(leaseAll(open(folder)))).toEqual(['r0']);
+      expect(requestIds(leaseAll(open(folder)))).toEqual(['r0']);
     });
 
     it('refuses to open a stream whose queue is already open in this process', () => {
@@ -911,11 +814,11 @@ describe('DiskRecordStore', () => {
       // Prepare
       const folder = tempFolder();
       const withRecords = open(folder);
-      await withRecords.append(record(0));
+      await withRecords.append(queuedRecord(0));
       const second = open(folder, { streamArn: OTHER_ARN });
-      await second.append(record(0, { streamArn: OTHER_ARN }));
+      await second.append(queuedRecord(0, { streamArn: OTHER_ARN }));
       const emptied = open(folder, { streamArn: `${ARN}-emptied` });
-      await emptied.append(record(0, { streamArn: `${ARN}-emptied` }));
+      await emptied.append(queuedRecord(0, { streamArn: `${ARN}-emptied` }));
       await emptied.release(leaseAll(emptied));
       open(folder, { streamArn: `${ARN}-unused` });
       await Promise.all(stores.map((store) => store.close()));

@@ -9,9 +9,10 @@ import {
 } from '../../../../runtime/store/disk/queue-lock';
 import type { LogFields } from '../../../../runtime/logger';
 import { type DiskQueueWriter, startDiskQueueWriter } from '../../../helpers/disk-queue-writer';
+import { streamArn } from '../../../helpers/factories';
 import { captureLogger, type LogEntry } from '../../../helpers/log-capture';
 
-const ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/s1';
+const ARN = streamArn();
 
 const folders: string[] = [];
 const locks: QueueDirectoryLock[] = [];

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import {
   GreengrassIpcClient,
   type IpcClientOptions,
@@ -64,10 +64,14 @@ function connect(options: Partial<IpcClientOptions> = {}): GreengrassIpcClient {
 
 /**
  * A nucleus that accepts the handshake and then neither answers nor, with `stopReading`, reads: what the client does
- * when the real one hangs.
+ * when the real one hangs. `close` also destroys the connections it accepted: a socket that stopped reading never
+ * sees the client's end, so it would stay open after the test, until the worker exits.
  */
-async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Promise<Server> {
+async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Promise<{ close(): void }> {
+  const sockets = new Set<Socket>();
   const server = createServer((socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const reader = new FrameReader(16 * 1024 * 1024);
     socket.on('error', () => undefined);
     socket.on('data', (chunk) => {
@@ -80,7 +84,12 @@ async function unresponsiveNucleus(socketPath: string, stopReading: boolean): Pr
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return server;
+  return {
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 /** Collects events in order. */

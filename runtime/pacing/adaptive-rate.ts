@@ -38,6 +38,11 @@ export class AdaptiveRate {
   private refilledAt = 0;
   /** Accepted records and bytes of recent calls, oldest first, for the acceptance of the last window. */
   private accepted: { at: number; records: number; bytes: number }[] = [];
+  /**
+   * When the first answer came: a measurement over less than a window is a rate over the time since then (the
+   * first call can take long, with credentials and connections to set up, and says nothing of the quota).
+   */
+  private firstAnsweredAt?: number;
   private raisedAt = 0;
   /** The highest limit set, decaying by half every `PEAK_HALF_LIFE_MS`. */
   private peak: Amount = { records: 0, bytes: 0 };
@@ -99,6 +104,7 @@ export class AdaptiveRate {
     accepted: Amount,
     throttledRecords: number,
   ): 'ok' | 'slowed' | 'stalled' {
+    this.firstAnsweredAt ??= now;
     if (accepted.records > 0) {
       this.accepted.push({ at: now, records: accepted.records, bytes: accepted.bytes });
     }
@@ -142,10 +148,10 @@ export class AdaptiveRate {
   }
 
   /**
-   * Records and bytes per second accepted over the last window, or over the time since the oldest call of the
-   * window was answered when that is shorter: since the stream started sending (the first call can take long, with
-   * credentials and connections to set up, and says nothing of the quota), or since it came back after an idle
-   * time or an outage, when one large packed call can take the whole burst at once.
+   * Records and bytes per second accepted over the last window, or over the time since sending started. At the
+   * first refusal, the time counts from the oldest call of the window: a stream that was idle, or failing whole
+   * (an outage), took nothing from the service's bucket before it, so one large packed call that took the whole
+   * burst at once would otherwise be measured over a second it did not use, and the stream held to half its quota.
    */
   private acceptance(now: number, burstMs: number): Amount {
     let records = 0;
@@ -154,8 +160,8 @@ export class AdaptiveRate {
       records += sample.records;
       bytes += sample.bytes;
     }
-    const oldest = this.accepted[0]?.at ?? now;
-    const spanMs = Math.min(this.windowMs, Math.max(10, now - oldest)) + burstMs;
+    const since = this.limited ? this.firstAnsweredAt : this.accepted[0]?.at;
+    const spanMs = Math.min(this.windowMs, Math.max(10, now - (since ?? now))) + burstMs;
     return { records: (records * 1000) / spanMs, bytes: (bytes * 1000) / spanMs };
   }
 

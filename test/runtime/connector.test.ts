@@ -232,7 +232,7 @@ describe('Connector with RecordPacking', () => {
     const { connector, publish, statuses } = setupResult;
     await publish('{"t":1}', 'json-1');
     await connector.handleMessage(`${Topics.binary.slice(0, -1)}bin-1`, Buffer.from([0x00, 0xff, 0x0a]));
-    await publish('to other', 'other-1', arn('other'));
+    await publish('to other', 'other-1', streamArn('other'));
     await publish('{"t":2}', 'json-2');
     connector.flush();
     await waitFor(() => statuses.length === 4);
@@ -308,8 +308,8 @@ describe('Connector with RecordPacking', () => {
   /** Two more messages for `other`, sent in one call. */
   async function publish3ToOther({ connector, publish, statuses }: ReturnType<typeof setup>): Promise<void> {
     const before = statuses.length;
-    await publish('two', 'other-2', arn('other'));
-    await publish('three', 'other-3', arn('other'));
+    await publish('two', 'other-2', streamArn('other'));
+    await publish('three', 'other-3', streamArn('other'));
     connector.flush();
     await waitFor(() => statuses.length === before + 2);
   }

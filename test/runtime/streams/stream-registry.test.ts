@@ -243,6 +243,9 @@ describe('StreamRegistry', () => {
       failed: 0,
       retried: 0,
       calls: 1,
+      records: 1,
+      bytes: 10,
+      billedBytes: 5120,
     });
   });
 

@@ -283,12 +283,15 @@ function packingRows(packing: PackingResults): Row[] {
     `${run.cpuMicrosPerMessage.toFixed(1)} CPU us/msg, ` +
     `${count(run.successStatuses)} of ${count(run.messages)} success statuses`;
   const { offered, quotaBacklog, freeBacklog } = packing;
-  const asFast = offered.off.drainSeconds / offered.on.drainSeconds;
+  const asFast = offered.off.mostSeconds / offered.on.mostSeconds;
   rows.push({
     figure:
       `Record packing, off → on: ${count(PACKING_QUOTA_MESSAGES)} messages of 200 B offered at ` +
-      `${count(PACKING_OFFERED_PER_SECOND)} msg/s to a 1 MiB/s stream, first publish to last record`,
-    value: `${quota(offered.off)} → ${quota(offered.on)}`,
+      `${count(PACKING_OFFERED_PER_SECOND)} msg/s to a 1 MiB/s stream: first publish to 95 % of the messages ` +
+      '(the last ones wait for the PublishInterval tick, whose phase varies), and to the last record',
+    value:
+      `${offered.off.mostSeconds.toFixed(2)} s → ${offered.on.mostSeconds.toFixed(2)} s; ` +
+      `${quota(offered.off)} → ${quota(offered.on)}`,
     target: `on delivered as fast (>= ${TARGETS.packedAsFast} of off's rate), nothing lost, one status each`,
     verdict: verdict(asFast >= TARGETS.packedAsFast && once(offered.off) && once(offered.on)),
   });

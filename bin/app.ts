@@ -3,8 +3,10 @@
  * The CDK app: reads and validates the context, builds the connector stack, and runs the cdk-nag AwsSolutions
  * checks on it (an unacknowledged finding fails `cdk synth` and `cdk deploy`).
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { type ComponentVersions } from '../lib/component-versions';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unsavedSettings } from '../lib/configure';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';
@@ -17,10 +19,10 @@ export interface BuildAppOptions {
    */
   readonly runtimeEntry?: string;
   /**
-   * The component versions given to earlier builds.
-   * @default - lib/component-versions.json, updated when a new build is synthesized
+   * Warn about a guarded setting given on the command line only (lib/configure.ts `unsavedSettings`).
+   * @default true
    */
-  readonly componentVersions?: ComponentVersions;
+  readonly warnUnsavedSettings?: boolean;
 }
 
 /** Adds the connector stack, configured from `app`'s context, and the AwsSolutions checks to `app`. */
@@ -29,15 +31,29 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
   const stack = new ConnectorStack(app, settings.stackName, {
     settings,
     runtimeEntry: options.runtimeEntry,
-    componentVersions: options.componentVersions,
     description:
       'Greengrass v2 Kinesis Firehose connector: delivery stream, S3 bucket, device permissions, component',
   });
+  const unsaved =
+    options.warnUnsavedSettings === false
+      ? []
+      : unsavedSettings((key) => app.node.tryGetContext(key), savedContext());
+  for (const warning of unsaved) {
+    Annotations.of(stack).addWarningV2(`firehose-connector:unsaved:${warning.split(' ')[0]}`, warning);
+  }
   // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the
   // CLI's report (cdk.out/validation-report.json). It runs on the synthesized template, so that it sees every
   // resource (lib/nag.ts). Acknowledgments and their reasons are in lib/, next to the resources they concern.
   Validations.of(app).addPlugins(new AwsSolutionsTemplateChecks());
   return stack;
+}
+
+/** The context saved in the repository's cdk.json (npm run configure). */
+function savedContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
 }
 
 if (require.main === module) {

@@ -1,17 +1,30 @@
 #!/usr/bin/env node
 /**
- * `npm run destroy`: deletes the stack, and with `--delete-data` its buckets and their objects, without a redeploy
- * (lib/teardown.ts). Needs the AWS CLI v2 and credentials for the stack's account.
+ * `npm run destroy`: removes the component from the stack's deployment target, then deletes the stack, and with
+ * `--delete-data` its buckets and their objects, without a redeploy (lib/teardown.ts). Needs the AWS CLI v2 and
+ * credentials that may assume the account's CDK deploy role (or act on the stack themselves).
  */
 import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { type AwsCli, parseTeardownArgs, tearDown, TEARDOWN_USAGE } from '../lib/teardown';
-import { DEFAULT_STACK_NAME } from '../lib/names';
+import {
+  type AwsCli,
+  executeTeardown,
+  parseTeardownArgs,
+  planTeardown,
+  TEARDOWN_USAGE,
+} from '../lib/teardown';
 import { ProblemsError } from '../runtime/contract';
 
-const aws: AwsCli = (args) => {
+const aws: AwsCli = (args, env = {}) => {
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // Credentials given here (the assumed deploy role) must win over a profile's.
+  if (env.AWS_ACCESS_KEY_ID !== undefined) delete environment.AWS_PROFILE;
   try {
-    return execFileSync('aws', [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('aws', [...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: environment,
+    });
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
     throw new Error(`aws ${args.slice(0, 2).join(' ')} failed: ${stderr?.trim() || message}`);
@@ -26,23 +39,28 @@ async function confirmed(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${TEARDOWN_USAGE}\n`);
+    print(TEARDOWN_USAGE);
     return 0;
   }
   try {
     const options = parseTeardownArgs(argv);
-    const what = `${options.stackName ?? DEFAULT_STACK_NAME}${options.deleteData ? ' and every object in its buckets' : ''}`;
-    if (!options.force && !(await confirmed(`Delete ${what}?`))) {
+    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const plan = planTeardown({ ...options, region }, aws, print);
+    print(`This will:\n${plan.steps.map((step) => `  - ${step}\n`).join('')}`.trimEnd());
+    for (const warning of plan.warnings) print(`Warning: ${warning}.`);
+    if (!options.force && !(await confirmed(`Go ahead with ${plan.stackName}?`))) {
       process.stderr.write(`Nothing deleted: confirm, or pass --force.\n`);
       return 1;
     }
-    const left = tearDown(options, aws, (line) => process.stdout.write(`${line}\n`));
-    process.stdout.write(`Deleted. Still there:\n${left.map((line) => `  - ${line}\n`).join('')}`);
+    const left = executeTeardown(plan, aws, print);
+    print(`Deleted. Still there:\n${left.map((line) => `  - ${line}\n`).join('')}`.trimEnd());
     return 0;
   } catch (error) {
-    if (!(error instanceof ProblemsError) && !(error instanceof Error)) throw error;
+    if (!(error instanceof Error)) throw error;
     process.stderr.write(`${error.message}\n`);
     return error instanceof ProblemsError ? 2 : 1;
   }

@@ -1,4 +1,14 @@
-import { AssetHashType, Aws, BundlingOutput, DockerImage, Fn, Stack, Token } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  AssetHashType,
+  Aws,
+  BundlingOutput,
+  type CustomResource,
+  DockerImage,
+  Fn,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import * as greengrassv2 from 'aws-cdk-lib/aws-greengrassv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -6,13 +16,19 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { ARTIFACT_FILE_NAME, type ParameterName, Topics } from '../runtime/contract';
-import { buildFingerprint, type ComponentVersions } from './component-versions';
 import { DEFAULT_COMPONENT_VERSION, DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB } from './context';
-import { devicePolicyNamePrefix } from './names';
+import { type CustomResourceFunction } from './custom-resource-function';
+import { BUILD_FINGERPRINT_TAG } from './custom-resources/component-version';
+import { RESOURCE_TYPES } from './custom-resources/handler';
+import { componentVersionsParameterName, devicePolicyNamePrefix } from './names';
+import { acknowledge, wildcardResourceFinding } from './nag';
 import { buildRecipe, type ComponentRecipe } from './recipe';
 import { bundleRuntime, RUNTIME_ENTRY } from './runtime-bundle';
 
 export const MQTT_BRIDGE_COMPONENT = 'aws.greengrass.clientdevices.mqtt.Bridge';
+
+/** The version in the recipe the build's fingerprint is taken of: the real one is not known before it. */
+const VERSION_PLACEHOLDER = '0.0.0';
 
 export interface ConnectorDeploymentOptions {
   /** ARN of the core device's thing, or of a thing group of core devices. */
@@ -40,11 +56,12 @@ export interface ConnectorDeploymentOptions {
 export interface ConnectorComponentProps {
   /** Greengrass component name. */
   readonly componentName: string;
-  /** The versions given to earlier builds; the component's version is looked up or added there. */
-  readonly versions: ComponentVersions;
+  /** The stack's custom resource function, which decides the component version in the account at deploy time. */
+  readonly customResources: CustomResourceFunction;
   /**
-   * A fixed component version, for production; refused if `versions` records it for another build.
-   * @default - the version of this build in `versions`, or the next one
+   * A fixed component version, for production; the deploy fails if another build has it, or if it is not above
+   * every version the component has had in the account and region.
+   * @default - the version a build with the same recipe has, or the next one (lib/custom-resources/component-version.ts)
    */
   readonly componentVersion?: string;
   /** The stream records go to unless a message names another; it becomes `DefaultDeliveryStreamArn`. */
@@ -85,8 +102,10 @@ export interface ConnectorComponentProps {
 export class ConnectorComponent extends Construct {
   readonly artifact: s3assets.Asset;
   readonly recipe: ComponentRecipe;
-  /** The version of this build: pinned, recorded for the same content before, or new. */
+  /** The version of this build, known at deploy time (a reference to `versionAllocation`). */
   readonly version: string;
+  /** Decides `version` in the account: the version of the same build, or the next one. */
+  readonly versionAllocation: CustomResource;
   readonly componentVersion: greengrassv2.CfnComponentVersion;
   /**
    * Read access to the artifact, in an inline policy of the token exchange role that depends on nothing else in the
@@ -115,14 +134,13 @@ export class ConnectorComponent extends Construct {
         artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
         statusToIoTCore: props.statusToIoTCore,
       });
-    this.version = props.versions.resolve(
-      buildFingerprint(this.versionedContent(recipeOf('0.0.0'), props.deliveryStream)),
-      DEFAULT_COMPONENT_VERSION,
-      props.componentVersion,
-    );
+    this.versionAllocation = this.allocateVersion(props, recipeOf(VERSION_PLACEHOLDER));
+    this.version = this.versionAllocation.getAttString('Version');
     this.recipe = recipeOf(this.version);
     this.componentVersion = new greengrassv2.CfnComponentVersion(this, 'ComponentVersion', {
       inlineRecipe: Stack.of(this).toJsonString(this.recipe),
+      // What the allocation finds the build by on the next deploy, from any clone.
+      tags: { [BUILD_FINGERPRINT_TAG]: this.versionAllocation.getAttString('Fingerprint') },
     });
 
     const policyName = (purpose: string) =>
@@ -143,15 +161,53 @@ export class ConnectorComponent extends Construct {
   }
 
   /**
-   * What a component version's recipe becomes once CloudFormation resolves it, as far as synth can tell: the recipe
-   * with references as the template writes them (the artifact is named by its content hash), and the stream's
-   * name, which changes the ARN a reference resolves to without changing the template's reference.
+   * The `Custom::ComponentVersion` of this build: its properties are the recipe as CloudFormation resolves it (the
+   * artifact is named by its content hash, the stream by its ARN), so any change to what devices get changes them,
+   * and only such a change does. The function may list this component's versions and their tags, and read and
+   * raise its high-water mark, nothing else.
    */
-  private versionedContent(recipe: ComponentRecipe, stream: firehose.IDeliveryStream): unknown {
-    const streamResource = stream.node.defaultChild;
-    const streamName =
-      streamResource instanceof firehose.CfnDeliveryStream ? streamResource.deliveryStreamName : undefined;
-    return { recipe: Stack.of(this).resolve(recipe), streamName: streamName ?? null };
+  private allocateVersion(props: ConnectorComponentProps, recipe: ComponentRecipe): CustomResource {
+    const stack = Stack.of(this);
+    const componentArn = stack.formatArn({
+      service: 'greengrass',
+      resource: 'components',
+      resourceName: props.componentName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const parameterName = componentVersionsParameterName(props.componentName);
+    const parameterArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: parameterName.slice(1),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const versionsArn = `${componentArn}:versions:*`;
+    props.customResources.grant(
+      new iam.PolicyStatement({ actions: ['greengrass:ListComponentVersions'], resources: [componentArn] }),
+    );
+    props.customResources.grant(
+      new iam.PolicyStatement({ actions: ['greengrass:ListTagsForResource'], resources: [versionsArn] }),
+    );
+    props.customResources.grant(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [parameterArn],
+      }),
+    );
+    acknowledge(
+      props.customResources.role,
+      wildcardResourceFinding(this, versionsArn),
+      'The component version allocation reads the fingerprint tag of every version of this one component; the ' +
+        'versions are created by deploys, so their numbers cannot be listed in the policy.',
+    );
+    return props.customResources.resource(this, 'VersionAllocation', RESOURCE_TYPES.componentVersion, {
+      ComponentName: props.componentName,
+      ComponentArn: componentArn,
+      Recipe: stack.toJsonString(recipe),
+      BaseVersion: DEFAULT_COMPONENT_VERSION,
+      PinnedVersion: props.componentVersion,
+      HighWaterMarkParameter: parameterName,
+    });
   }
 
   /**

@@ -1,28 +1,18 @@
-import {
-  Aws,
-  CfnCondition,
-  CfnOutput,
-  CfnParameter,
-  Duration,
-  Fn,
-  Size,
-  Stack,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Fn, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { type Construct } from 'constructs';
-import { ComponentVersions, DEFAULT_COMPONENT_VERSIONS_FILE } from './component-versions';
 import { ConnectorComponent } from './connector-component';
 import {
   type ConnectorContext,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
   DEFAULT_TOKEN_EXCHANGE_ROLE_NAME,
 } from './context';
+import { CustomResourceFunction } from './custom-resource-function';
 import { DeliveryPipeline } from './delivery-pipeline';
-import { DESTROY_DATA_PARAMETER } from './names';
+import { RemovalGuard } from './removal-guard';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
 
@@ -34,11 +24,6 @@ export interface ConnectorStackProps extends StackProps {
    * @default runtime/main.ts
    */
   readonly runtimeEntry?: string;
-  /**
-   * The component versions given to earlier builds, where this build's version is looked up or recorded.
-   * @default - lib/component-versions.json, updated when a new build is synthesized
-   */
-  readonly componentVersions?: ComponentVersions;
 }
 
 /** Everything the connector needs in the cloud: delivery stream, bucket, device permissions and the component. */
@@ -48,16 +33,34 @@ export class ConnectorStack extends Stack {
   readonly tokenExchangeRole: iam.IRole;
   readonly roleAlias?: iot.CfnRoleAlias;
   readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
+  readonly customResources: CustomResourceFunction;
+  readonly removalGuard: RemovalGuard;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
     const settings = props.settings;
+    this.customResources = new CustomResourceFunction(this, 'CustomResources', {
+      logRetention: settings.errorLogRetentionDays as logs.RetentionDays,
+    });
+    this.removalGuard = new RemovalGuard(this, 'RemovalGuard', {
+      customResources: this.customResources,
+      holds: {
+        deployment: settings.targetArn,
+        tokenExchangeRole: settings.createTokenExchangeRole
+          ? (settings.tokenExchangeRoleName ?? GENERATED_NAME)
+          : undefined,
+        tokenExchangeRoleAlias: settings.createTokenExchangeRole
+          ? settings.tokenExchangeRoleAlias
+          : undefined,
+        deliveryStream: settings.deliveryStreamName ?? GENERATED_NAME,
+      },
+      allowRemoval: settings.allowRemoval,
+    });
 
     this.pipeline = new DeliveryPipeline(this, 'Pipeline', {
       existingBucketName: settings.bucketName,
       destroyData: settings.destroyData,
-      destroyDataCondition:
-        settings.bucketName === undefined && !settings.destroyData ? this.destroyDataCondition() : undefined,
+      armableCleanup: settings.bucketName === undefined && !settings.destroyData,
       dataExpiration: optionalDays(settings.dataExpirationDays),
       serverAccessLogs: settings.serverAccessLogs,
       accessLogExpiration: Duration.days(settings.accessLogExpirationDays),
@@ -76,10 +79,23 @@ export class ConnectorStack extends Stack {
         roleName: settings.tokenExchangeRoleName,
         description:
           'Greengrass token exchange role: what core devices of the Firehose connector may call in AWS',
-        // Only this account's credentials provider may assume it (the confused-deputy guard the guide recommends).
+        // Only this account's credentials provider may assume it, and only for this stack's role alias (the
+        // confused-deputy guard the guides recommend). The alias ARN is built from its name: a reference would be
+        // circular, since the alias refers to the role.
         // https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html
+        // https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html
         assumedBy: new iam.ServicePrincipal('credentials.iot.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+          conditions: {
+            StringEquals: {
+              'aws:SourceAccount': Aws.ACCOUNT_ID,
+              'aws:SourceArn': this.formatArn({
+                service: 'iot',
+                resource: 'rolealias',
+                resourceName: settings.tokenExchangeRoleAlias,
+                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+              }),
+            },
+          },
         }),
       });
       this.roleAlias = new iot.CfnRoleAlias(this, 'TokenExchangeRoleAlias', {
@@ -98,7 +114,7 @@ export class ConnectorStack extends Stack {
 
     this.component = new ConnectorComponent(this, 'Component', {
       componentName: settings.componentName,
-      versions: props.componentVersions ?? ComponentVersions.fromFile(DEFAULT_COMPONENT_VERSIONS_FILE),
+      customResources: this.customResources,
       componentVersion: settings.componentVersion,
       deliveryStream: this.pipeline.deliveryStream,
       extraDeliveryStreamArns: settings.extraDeliveryStreamArns,
@@ -119,6 +135,7 @@ export class ConnectorStack extends Stack {
     });
     if (settings.statusToIoTCore) {
       this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
+        customResources: this.customResources,
         thingGroupArn: settings.targetArn?.includes(':thinggroup/') ? settings.targetArn : undefined,
       });
       this.component.deployment?.node.addDependency(this.statusToIoTCorePolicy);
@@ -127,6 +144,13 @@ export class ConnectorStack extends Stack {
     // are kept on a rollback, exist. (With createTokenExchangeRole the role comes first anyway.)
     for (const bucket of this.pipeline.createdBuckets)
       bucket.node.addDependency(this.component.artifactPolicy);
+    // What the guard protects, and what devices would see, changes only once the guard allowed the deploy.
+    this.removalGuard.protect(
+      this.pipeline.deliveryStream,
+      this.component.versionAllocation,
+      ...(this.component.deployment ? [this.component.deployment] : []),
+      ...(this.roleAlias ? [this.roleAlias, this.tokenExchangeRole] : []),
+    );
 
     this.addOutputs(settings);
     acknowledge(
@@ -135,23 +159,6 @@ export class ConnectorStack extends Stack {
       'The aws-kinesisfirehose L2 always adds its region-to-CIDR mapping (used to open VPC destinations to ' +
         'Firehose); this stack delivers to S3, so the mapping is unused and harmless.',
     );
-  }
-
-  /**
-   * `DestroyData` (default false): set to true by the teardown script, without a redeploy, so that deleting the stack
-   * also deletes the buckets it created and every object in them.
-   */
-  private destroyDataCondition(): CfnCondition {
-    const parameter = new CfnParameter(this, DESTROY_DATA_PARAMETER, {
-      type: 'String',
-      allowedValues: ['false', 'true'],
-      default: 'false',
-      description:
-        'true: deleting the stack also deletes its buckets and every object in them (npm run destroy -- --delete-data sets it)',
-    });
-    return new CfnCondition(this, 'DestroyDataOnDelete', {
-      expression: Fn.conditionEquals(parameter.valueAsString, 'true'),
-    });
   }
 
   private addOutputs(settings: ConnectorContext): void {
@@ -174,7 +181,7 @@ export class ConnectorStack extends Stack {
         ? 'Existing bucket: cdk destroy never touches it'
         : settings.destroyData
           ? 'destroyData=true: cdk destroy deletes the buckets and every object'
-          : 'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
+          : 'cdk destroy keeps the data and access-log buckets with their policies; npm run destroy -- --delete-data deletes them too',
     });
     new CfnOutput(this, 'ComponentName', { value: settings.componentName });
     new CfnOutput(this, 'ComponentVersion', { value: this.component.version });
@@ -192,7 +199,7 @@ export class ConnectorStack extends Stack {
     if (this.statusToIoTCorePolicy) {
       new CfnOutput(this, 'StatusToIoTCorePolicyName', {
         value: this.statusToIoTCorePolicy.policyName,
-        description: this.statusToIoTCorePolicy.attachment
+        description: this.statusToIoTCorePolicy.thingGroupArn
           ? 'AWS IoT policy allowing the statuses, attached to the target thing group'
           : 'AWS IoT policy allowing the statuses: attach it to the core devices (aws iot attach-policy --target <certificate or thing group ARN>)',
       });
@@ -239,6 +246,9 @@ export class ConnectorStack extends Stack {
     ]);
   }
 }
+
+/** How the guard names a resource whose name CloudFormation generates: a change to a given name replaces it. */
+const GENERATED_NAME = '(generated name)';
 
 function optionalDays(days: number | undefined): Duration | undefined {
   return days === undefined ? undefined : Duration.days(days);

@@ -13,11 +13,13 @@ import {
   PARAMETERS,
   ProblemsError,
   RECOMMENDED_MEMORY_SIZE_KB,
+  SHUTDOWN_EXIT_SECONDS,
 } from '../runtime/contract';
-import { compareVersions } from './component-versions';
+import { compareVersions } from './custom-resources/component-version';
+import { GUARDED } from './custom-resources/removal-guard';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, type OutputPrefixKind, outputPrefixProblem } from './output-prefix';
-import { COMPONENT_INPUT_SOURCE } from './recipe';
+import { COMPONENT_INPUT_SOURCE, MAX_SHUTDOWN_TIMEOUT_SECONDS, NUCLEUS_SHUTDOWN_SECONDS } from './recipe';
 import {
   type ContextField,
   type ContextLookup,
@@ -102,7 +104,7 @@ export const CONTEXT_FIELDS = {
     COMPONENT_NAME_RULE,
   ),
   /**
-   * A fixed component version, for production. @default - follows the content: see lib/component-versions.ts
+   * A fixed component version, for production. @default - follows the content: lib/custom-resources/component-version.ts
    */
   componentVersion: field.optionalString(COMPONENT_VERSION_RULE),
   /** A prebuilt single-file bundle to upload instead of bundling runtime/main.ts. @default - bundle with esbuild */
@@ -193,6 +195,15 @@ export const CONTEXT_FIELDS = {
    * stack creates the AWS IoT policy the core devices need (attached to a thing group target). @default false
    */
   statusToIoTCore: field.boolean(false),
+  /**
+   * What this deploy may drop or replace although the previous deploy made it: `deployment`,
+   * `tokenExchangeRole`, `tokenExchangeRoleAlias`, `deliveryStream` (comma-separated), or `all`. For one deploy:
+   * give it on the command line, never in cdk.json. @default - nothing (lib/custom-resources/removal-guard.ts)
+   */
+  allowRemoval: field.list({
+    test: (value) => value === 'all' || Object.keys(GUARDED).includes(value),
+    allowed: `comma-separated, each one of ${[...Object.keys(GUARDED), 'all'].join(', ')}`,
+  }),
 } satisfies Record<string, ContextField<unknown>>;
 
 /** Everything the app reads from context, validated and with defaults applied. */
@@ -270,6 +281,14 @@ function checkCombinations(
         'connector parameters only take effect in the deployment this stack creates; also pass -c targetArn=<thing or thing group ARN>, or set them in your own deployment',
       );
     }
+  }
+  const shutdownTimeout = context.connectorParameters.ShutdownTimeoutSeconds;
+  if (shutdownTimeout !== undefined && Number(shutdownTimeout) > MAX_SHUTDOWN_TIMEOUT_SECONDS) {
+    reader.reject(
+      'ShutdownTimeoutSeconds',
+      `at most ${MAX_SHUTDOWN_TIMEOUT_SECONDS} s in a deployment: a nucleus restart gives all components ` +
+        `${NUCLEUS_SHUTDOWN_SECONDS} s together, and the connector needs up to ${SHUTDOWN_EXIT_SECONDS} s more to exit`,
+    );
   }
   const memorySize = context.connectorParameters.MemorySize;
   if (

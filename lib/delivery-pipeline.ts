@@ -1,14 +1,4 @@
-import {
-  ArnFormat,
-  type CfnCondition,
-  CfnResource,
-  Duration,
-  Fn,
-  RemovalPolicy,
-  Size,
-  Stack,
-  Tags,
-} from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -17,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IDependable } from 'constructs';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX } from './context';
 import { acknowledge, wildcardResourceFinding } from './nag';
+import { AUTO_DELETE_OBJECTS_TAG } from './names';
 import { manageBucketCleanupProvider } from './private/bucket-cleanup';
 
 export interface DeliveryPipelineProps {
@@ -28,15 +19,16 @@ export interface DeliveryPipelineProps {
   readonly existingBucketName?: string;
   /**
    * Delete the new buckets, with every object version, on `cdk destroy`.
-   * @default false - the buckets and their data are retained, unless `destroyDataCondition` holds
+   * @default false - the buckets, their policies and their data are retained
    */
   readonly destroyData?: boolean;
   /**
-   * A condition (on a stack parameter) that, when it holds at stack deletion, deletes the new buckets with every object
-   * version, so that a teardown can decide it without redeploying the stack.
-   * @default - only `destroyData` decides
+   * Give retained buckets the clean-up machinery, disarmed: the teardown (lib/teardown.ts) arms it in the template it
+   * deploys just before the deletion, so that one teardown can delete the data without a redeploy, and nothing of it
+   * persists into a later deploy.
+   * @default false
    */
-  readonly destroyDataCondition?: CfnCondition;
+  readonly armableCleanup?: boolean;
   /**
    * Expire delivered objects this long after delivery (noncurrent versions 7 days later).
    * @default - objects never expire
@@ -96,7 +88,7 @@ export class DeliveryPipeline extends Construct {
     // buckets; this is the recommended flag's behaviour, set here so the construct does not depend on cdk.json.
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     // A condition decides at deletion time, so the buckets get the auto-delete machinery, disarmed unless it holds.
-    const deletable = props.destroyData === true || props.destroyDataCondition !== undefined;
+    const deletable = props.destroyData === true || props.armableCleanup === true;
     const removalPolicy = deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     this.bucketRetained = bucketRetained(props);
     const createdBuckets: s3.Bucket[] = [];
@@ -148,8 +140,8 @@ export class DeliveryPipeline extends Construct {
       createdBuckets.push(bucket, ...(this.accessLogsBucket ? [this.accessLogsBucket] : []));
     }
     this.createdBuckets = createdBuckets;
-    if (!props.destroyData && props.destroyDataCondition) {
-      for (const bucket of createdBuckets) deleteOnlyIf(bucket, props.destroyDataCondition);
+    if (!props.destroyData && props.armableCleanup) {
+      for (const bucket of createdBuckets) keepUnlessArmed(bucket);
     }
 
     if (props.errorLogging ?? true) {
@@ -258,13 +250,9 @@ export function staticPrefix(prefix: string): string {
   return expression === -1 ? prefix : prefix.slice(0, expression);
 }
 
-/** 'true' or 'false', or the value of `destroyDataCondition` at deletion. */
+/** 'false' only when `cdk destroy` deletes the new buckets. */
 function bucketRetained(props: DeliveryPipelineProps): string {
-  if (props.existingBucketName !== undefined) return 'true';
-  if (props.destroyData) return 'false';
-  if (props.destroyDataCondition)
-    return Fn.conditionIf(props.destroyDataCondition.logicalId, 'false', 'true').toString();
-  return 'true';
+  return props.existingBucketName === undefined && props.destroyData ? 'false' : 'true';
 }
 
 /** S3-managed encryption, all public access blocked, TLS required, ACLs disabled. */
@@ -279,27 +267,20 @@ function secureBucketProps(removalPolicy: RemovalPolicy): s3.BucketProps {
   };
 }
 
-/** The tag the CDK's clean-up function checks before it empties a bucket on stack deletion. */
-const AUTO_DELETE_OBJECTS_TAG = 'aws-cdk:auto-delete-objects';
-
 /**
- * Makes a bucket with auto-delete deletable only when `condition` holds at stack deletion: its deletion policy
- * becomes `Fn::If` (which needs the AWS::LanguageExtensions transform), and so does the tag that arms the clean-up
- * function, which leaves a bucket without `true` alone. A replaced bucket is always kept.
- * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/function-refs-in-policy-attributes.html
+ * Keeps a bucket with auto-delete, and its bucket policy (TLS only, the access-log grant), on stack deletion and
+ * replacement, with the tag that arms the clean-up function set to `false`, which makes it leave the bucket alone.
+ * The teardown deploys the same template with `Delete` and `true` right before it deletes the stack.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
  */
-function deleteOnlyIf(bucket: s3.Bucket, condition: CfnCondition): void {
-  const resource = bucket.node.defaultChild as s3.CfnBucket;
-  resource.addOverride('DeletionPolicy', Fn.conditionIf(condition.logicalId, 'Delete', 'Retain'));
-  resource.addOverride('UpdateReplacePolicy', 'Retain');
-  Tags.of(bucket).add(
-    AUTO_DELETE_OBJECTS_TAG,
-    Fn.conditionIf(condition.logicalId, 'true', 'false').toString(),
-    {
-      priority: 1000,
-    },
-  );
-  Stack.of(bucket).addTransform('AWS::LanguageExtensions');
+function keepUnlessArmed(bucket: s3.Bucket): void {
+  // Overrides: the bucket's removal policy stays DESTROY for the CDK, which refuses auto-delete on anything else.
+  for (const resource of [bucket.node.defaultChild, bucket.policy?.node.defaultChild]) {
+    if (!(resource instanceof CfnResource)) continue;
+    resource.addOverride('DeletionPolicy', 'Retain');
+    resource.addOverride('UpdateReplacePolicy', 'Retain');
+  }
+  Tags.of(bucket).add(AUTO_DELETE_OBJECTS_TAG, 'false', { priority: 1000 });
 }
 
 /** The custom resource that empties `bucket` when it is deleted. */

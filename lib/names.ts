@@ -15,7 +15,13 @@ export const BASE_COMPONENT_NAME = 'community.greengrass.FirehoseConnector';
 /** Role alias of the default stack, with `createTokenExchangeRole`. */
 export const BASE_ROLE_ALIAS = 'FirehoseConnectorTokenExchangeRoleAlias';
 
-/** The stack parameter that `npm run destroy -- --delete-data` sets before it deletes the stack. */
+/** The tag the CDK's bucket clean-up function checks before it empties a bucket on stack deletion. */
+export const AUTO_DELETE_OBJECTS_TAG = 'aws-cdk:auto-delete-objects';
+
+/**
+ * The stack parameter that decided at deletion whether the buckets go, in stacks deployed before the teardown armed
+ * the clean-up in the template it deploys; `npm run destroy -- --delete-data` still sets it on such a stack.
+ */
 export const DESTROY_DATA_PARAMETER = 'DestroyData';
 
 /** Prefix of the inline policy the stack attaches to the token exchange role; the stack and region follow. */
@@ -59,6 +65,24 @@ export function bucketCleanupFunctionName(stackName: string): string {
   return stackName.length + suffix.length <= 64
     ? `${stackName}${suffix}`
     : fit('', stackName, 64 - suffix.length) + suffix;
+}
+
+/**
+ * The SSM parameter that holds the highest version ever given to a component in an account and region. It is not a
+ * stack resource: it outlives the stack, so that a component deployed again after a destroy never reuses a number
+ * that devices may still hold (lib/custom-resources/component-version.ts).
+ */
+export function componentVersionsParameterName(componentName: string): string {
+  return `/greengrass-component-versions/${componentName}`;
+}
+
+/**
+ * Name of the stack's AWS IoT status policy, `FirehoseConnectorStatus-<stackName>` (policy names are regional, like
+ * stacks). A given name, not a generated one: a stack deployed before its targets were a custom resource gets a new
+ * policy, attached by the new resource, while the old attachment's clean-up detaches only the old policy.
+ */
+export function statusPolicyName(stackName: string): string {
+  return fit('FirehoseConnectorStatus-', stackName, 128);
 }
 
 /** `prefix + name`, with `name` cut and suffixed with a hash of it when the whole would exceed `maxLength`. */

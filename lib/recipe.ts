@@ -40,6 +40,20 @@ export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
   PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
 
 /**
+ * Seconds the nucleus gives all its services together to stop when it restarts itself (a nucleus update, a
+ * bootstrap step, a rollback): past them it force-kills every component, Shutdown step or not.
+ * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Kernel.java
+ */
+export const NUCLEUS_SHUTDOWN_SECONDS = 30;
+
+/**
+ * The longest `ShutdownTimeoutSeconds` whose flush, exit and Shutdown script (4 s) end within a nucleus restart's
+ * 30 s; a deployment made by this app refuses more, since the memory queue's last records would be lost without a
+ * status.
+ */
+export const MAX_SHUTDOWN_TIMEOUT_SECONDS = NUCLEUS_SHUTDOWN_SECONDS - SHUTDOWN_EXIT_SECONDS - 4;
+
+/**
  * The oldest Node.js line the bundle runs on: it is built for it, and the Run script refuses an older one.
  */
 export const MINIMUM_NODE_MAJOR = 20;
@@ -58,6 +72,17 @@ export const OLDEST_SUPPORTED_NODE_MAJOR = 22;
  */
 export const TOKEN_EXCHANGE_SERVICE = 'aws.greengrass.TokenExchangeService';
 export const TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT = '^2.0.0';
+
+/**
+ * The nucleus the component needs: 2.6.0 brought wildcards in local subscriptions and the topic of each message
+ * (on 2.5.x `kinesisfirehose/message/binary/#` is matched literally, so binary input never arrives while JSON
+ * works), and 2.4.0 the memory limit. A SOFT dependency: the nucleus is checked against the range when the
+ * component is deployed, but a nucleus update is not made to restart the component.
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/greengrass-nucleus-component.html#greengrass-nucleus-component-changelog
+ * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html#recipe-reference-component-dependencies
+ */
+export const NUCLEUS = 'aws.greengrass.Nucleus';
+export const NUCLEUS_VERSION_REQUIREMENT = '>=2.6.0 <3.0.0';
 
 export interface RecipeArtifact {
   readonly URI: string;
@@ -166,6 +191,7 @@ export function buildRecipe(props: RecipeProps): ComponentRecipe {
         VersionRequirement: TOKEN_EXCHANGE_SERVICE_VERSION_REQUIREMENT,
         DependencyType: 'HARD',
       },
+      [NUCLEUS]: { VersionRequirement: NUCLEUS_VERSION_REQUIREMENT, DependencyType: 'SOFT' },
     },
     Manifests: [linuxManifest(props)],
   };
@@ -319,15 +345,20 @@ export function shutdownScript(componentName: string): string {
     `running() ( tr '\\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "/${componentName}/" )`,
     'running || exit 0',
     `case "\${ShutdownTimeoutSeconds-}" in ''|*[!0-9]*) flush=${maxFlush} ;; *) flush=$(expr "$ShutdownTimeoutSeconds" + 0) ;; esac`,
-    `limit=$(( (flush + ${SHUTDOWN_EXIT_SECONDS}) * 10 ))`,
-    'echo "Stopping the connector (process $pid); waiting up to $((limit / 10)) s while it sends queued records."',
+    `limit=$((flush + ${SHUTDOWN_EXIT_SECONDS}))`,
+    'echo "Stopping the connector (process $pid); waiting up to $limit s while it sends queued records."',
     'kill -TERM "$pid" 2>/dev/null || exit 0',
+    // Elapsed time from the clock, not counted sleeps: on a slow or loaded device a sleep takes longer than asked,
+    // and a count would overrun the step's timeout. `date +%s` is in GNU coreutils and BusyBox (`$SECONDS` is not
+    // in POSIX sh or dash).
+    'started=$(date +%s)',
     'waited=0',
     'while running && [ "$waited" -lt "$limit" ]; do',
-    '  if sleep 0.2 2>/dev/null; then waited=$((waited + 2)); else sleep 1; waited=$((waited + 10)); fi',
+    '  sleep 0.2 2>/dev/null || sleep 1',
+    '  waited=$(( $(date +%s) - started ))',
     'done',
     'if running; then',
-    '  echo "The connector is still running after $((waited / 10)) s; the nucleus stops it now." >&2',
+    '  echo "The connector is still running after $waited s; the nucleus stops it now." >&2',
     'else',
     `  rm -f ${PID_FILE}`,
     'fi',

@@ -276,7 +276,10 @@ describe('the component lifecycle', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(shutdown.stderr).toBe('The connector is still running after 6 s; the nucleus stops it now.\n');
+    // Whole seconds of the clock: 6, or 7 when a sleep ends just past a second boundary on a loaded machine.
+    expect(shutdown.stderr).toMatch(
+      /^The connector is still running after [67] s; the nucleus stops it now\.\n$/,
+    );
     expect(stubborn.exitCode === null && stubborn.signalCode === null).toBe(true);
   });
 

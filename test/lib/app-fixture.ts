@@ -4,7 +4,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../../bin/app';
-import { ComponentVersions } from '../../lib/component-versions';
 import { type ConnectorStack } from '../../lib/connector-stack';
 import { type ComponentRecipe } from '../../lib/recipe';
 import { STUB_ARTIFACT, STUB_ENTRY } from './fixtures/constants';
@@ -21,11 +20,8 @@ export interface SynthOptions {
   readonly cloudFormationValidation?: boolean;
   /** Bundle the stub entry point with esbuild instead of uploading the stub artifact. @default false */
   readonly bundle?: boolean;
-  /**
-   * The component versions of earlier builds; share one between synths to see versions follow the content.
-   * @default - a fresh record in memory (the repository's lib/component-versions.json is never written by tests)
-   */
-  readonly versions?: ComponentVersions;
+  /** Warn about guarded settings given on the command line only, as `cdk synth` does. @default false */
+  readonly warnUnsavedSettings?: boolean;
   /** Changes the stack before it is synthesized (a synthesized app is not synthesized again). */
   readonly modify?: (stack: ConnectorStack) => void;
 }
@@ -48,7 +44,7 @@ export function synth(context: Record<string, unknown> = {}, options: SynthOptio
   });
   const stack = buildApp(app, {
     runtimeEntry: options.bundle ? STUB_ENTRY : undefined,
-    componentVersions: options.versions ?? new ComponentVersions(),
+    warnUnsavedSettings: options.warnUnsavedSettings ?? false,
   });
   options.modify?.(stack);
   return { app, stack, template: Template.fromStack(stack) };

@@ -1,147 +1,190 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ComponentVersions, nextVersion } from '../../lib/component-versions';
-import { recipeOf, STUB_ARTIFACT, synth, THING_GROUP_ARN } from './app-fixture';
+import { join, resolve } from 'node:path';
+import { joinText, logicalId, recipeOf, STUB_ARTIFACT, synth, THING_GROUP_ARN } from './app-fixture';
 
-/** A prebuilt artifact whose code differs from the stub's by one comment. */
+const ROOT = resolve(__dirname, '../..');
+const COMPONENT = 'community.greengrass.FirehoseConnector';
+
+/** A prebuilt artifact whose code differs from the stub's (and from any other build) by one comment. */
 function changedArtifact(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'artifact-')), 'firehose-connector.js');
   copyFileSync(STUB_ARTIFACT, file);
-  writeFileSync(file, `${readFileSync(file, 'utf8')}// changed\n`);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}// changed ${process.pid} ${Date.now()}\n`);
   return file;
 }
 
-function versionOf(synthesized: ReturnType<typeof synth>): string {
-  return recipeOf(synthesized.template).ComponentVersion;
+function allocationOf(template: ReturnType<typeof synth>['template']) {
+  const allocations = Object.entries(template.findResources('Custom::ComponentVersion'));
+  expect(allocations).toHaveLength(1);
+  const [id, resource] = allocations[0];
+  return { id, properties: resource.Properties as Record<string, unknown> };
 }
 
 describe('component versions', () => {
-  test('two synths with different runtime code give different versions, the later one higher', () => {
-    // Prepare
-    const versions = new ComponentVersions();
-
+  test('are decided in the account at deploy time: the recipe, the deployment and the output take the allocation', () => {
     // Act
-    const first = versionOf(synth({}, { versions }));
-    const second = versionOf(synth({ artifactPath: changedArtifact() }, { versions }));
+    const { template } = synth({ targetArn: THING_GROUP_ARN });
 
     // Assess
-    expect([first, second]).toEqual(['0.1.0', '0.1.1']);
+    const { id } = allocationOf(template);
+    expect(recipeOf(template).ComponentVersion).toBe(`<GetAtt:${id}.Version>`);
+    const deployment = Object.values(template.findResources('AWS::GreengrassV2::Deployment'))[0];
+    expect(deployment.Properties.Components[COMPONENT].ComponentVersion).toEqual({
+      'Fn::GetAtt': [id, 'Version'],
+    });
+    expect(template.toJSON().Outputs.ComponentVersion.Value).toEqual({ 'Fn::GetAtt': [id, 'Version'] });
   });
 
-  test('two synths with the same code give the same version and the same component version resource', () => {
-    // Prepare
-    const versions = new ComponentVersions();
-
+  test('tag each component version with the fingerprint the allocation finds it by', () => {
     // Act
-    const first = synth({}, { versions });
-    const second = synth({}, { versions });
+    const { template } = synth();
 
-    // Assess: an unchanged build redeploys as a no-op.
-    expect(versionOf(second)).toBe(versionOf(first));
+    // Assess
+    const { id } = allocationOf(template);
+    template.hasResourceProperties('AWS::GreengrassV2::ComponentVersion', {
+      Tags: { 'build-sha256': { 'Fn::GetAtt': [id, 'Fingerprint'] } },
+    });
+  });
+
+  test('are allocated from the resolved recipe with a placeholder version, the package version and the high-water mark', () => {
+    // Act
+    const { stack, template } = synth();
+
+    // Assess
+    const { properties } = allocationOf(template);
+    const recipe = JSON.parse(joinText(properties.Recipe));
+    expect(recipe).toEqual({ ...recipeOf(template), ComponentVersion: '0.0.0' });
+    expect(recipe.ComponentConfiguration.DefaultConfiguration.DefaultDeliveryStreamArn).toBe(
+      `<GetAtt:${logicalId(stack, stack.pipeline.deliveryStream)}.Arn>`,
+    );
+    expect(properties).toMatchObject({
+      ComponentName: COMPONENT,
+      BaseVersion: '0.1.0',
+      HighWaterMarkParameter: `/greengrass-component-versions/${COMPONENT}`,
+    });
+    expect(properties.PinnedVersion).toBeUndefined();
+  });
+
+  test('give the same build the same allocation from any synth, so an unchanged redeploy changes nothing', () => {
+    // Act
+    const first = synth();
+    const second = synth();
+
+    // Assess
+    expect(allocationOf(second.template)).toEqual(allocationOf(first.template));
     expect(second.template.findResources('AWS::GreengrassV2::ComponentVersion')).toEqual(
       first.template.findResources('AWS::GreengrassV2::ComponentVersion'),
     );
   });
 
-  test('a build recorded before keeps its version after another build', () => {
-    // Prepare
-    const versions = new ComponentVersions();
-    synth({}, { versions });
-    synth({ artifactPath: changedArtifact() }, { versions });
-
+  test('give changed runtime code a changed allocation, which CloudFormation updates to a new version', () => {
     // Act
-    const again = versionOf(synth({}, { versions }));
+    const first = allocationOf(synth().template);
+    const second = allocationOf(synth({ artifactPath: changedArtifact() }).template);
 
     // Assess
-    expect(again).toBe('0.1.0');
+    expect(second.id).toBe(first.id);
+    expect(joinText(second.properties.Recipe)).not.toBe(joinText(first.properties.Recipe));
   });
 
-  test('a renamed delivery stream makes a new version, because the recipe holds its ARN', () => {
-    // Prepare
-    const versions = new ComponentVersions();
-
+  test('pass a pinned version to the allocation, which refuses it if another build has it', () => {
     // Act
-    const first = versionOf(synth({ deliveryStreamName: 'connector-a' }, { versions }));
-    const second = versionOf(synth({ deliveryStreamName: 'connector-b' }, { versions }));
+    const { template } = synth({ componentVersion: '2.0.0' });
 
     // Assess
-    expect(second).not.toBe(first);
+    expect(allocationOf(template).properties.PinnedVersion).toBe('2.0.0');
   });
 
-  test('the deployment and the outputs use the version of the build', () => {
-    // Prepare
-    const versions = new ComponentVersions({ versions: { '0.1.0': 'used before' } });
-
+  test('are allocated by a function that may list this component and its tags and raise its mark, nothing else', () => {
     // Act
-    const { template } = synth({ targetArn: THING_GROUP_ARN }, { versions });
+    const { stack, template } = synth();
 
     // Assess
-    const deployment = Object.values(template.findResources('AWS::GreengrassV2::Deployment'))[0];
-    expect(deployment.Properties.Components['community.greengrass.FirehoseConnector'].ComponentVersion).toBe(
-      '0.1.1',
-    );
-    expect(template.toJSON().Outputs.ComponentVersion.Value).toBe('0.1.1');
-  });
-
-  test('a pinned version is used as given', () => {
-    // Act
-    const version = versionOf(synth({ componentVersion: '2.0.0' }));
-
-    // Assess
-    expect(version).toBe('2.0.0');
-  });
-
-  test('a pinned version recorded for other content fails synth, naming the version', () => {
-    // Prepare
-    const versions = new ComponentVersions();
-    synth({ componentVersion: '2.0.0' }, { versions });
-
-    // Act & Assess
-    expect(() => synth({ componentVersion: '2.0.0', artifactPath: changedArtifact() }, { versions })).toThrow(
-      'componentVersion 2.0.0 already names another build (recorded in memory): Greengrass versions are immutable, ' +
-        'so a changed build needs a new version. Pin a higher one, or leave componentVersion unset.',
-    );
-  });
-
-  test('are recorded in the versions file, which a later synth reads back', () => {
-    // Prepare
-    const file = join(mkdtempSync(join(tmpdir(), 'versions-')), 'component-versions.json');
-    writeFileSync(
-      file,
-      JSON.stringify({ versions: { '0.1.0': 'deployed before versions followed content' } }),
-    );
-
-    // Act
-    const first = versionOf(synth({}, { versions: ComponentVersions.fromFile(file) }));
-    const again = versionOf(synth({}, { versions: ComponentVersions.fromFile(file) }));
-
-    // Assess
-    expect([first, again]).toEqual(['0.1.1', '0.1.1']);
-    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).versions)).toEqual(['0.1.0', '0.1.1']);
-  });
-
-  test('a versions file that is not a map of versions fails synth with its path', () => {
-    // Prepare
-    const file = join(mkdtempSync(join(tmpdir(), 'versions-')), 'component-versions.json');
-    writeFileSync(file, JSON.stringify({ versions: { latest: 'x' } }));
-
-    // Act & Assess
-    expect(() => ComponentVersions.fromFile(file)).toThrow(
-      `${file} must hold {"versions": {"MAJOR.MINOR.PATCH": "<fingerprint>", ...}}.`,
-    );
+    const component = [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':greengrass:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:components:${COMPONENT}`,
+    ];
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(stack.customResources.role.node.defaultChild as never) }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'greengrass:ListComponentVersions',
+            Resource: { 'Fn::Join': ['', component] },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'greengrass:ListTagsForResource',
+            Resource: {
+              'Fn::Join': ['', [...component.slice(0, -1), `:components:${COMPONENT}:versions:*`]],
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':ssm:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  `:parameter/greengrass-component-versions/${COMPONENT}`,
+                ],
+              ],
+            },
+          },
+        ]),
+      }),
+    });
   });
 });
 
-describe('nextVersion', () => {
-  test.each([
-    ['0.1.0', [], '0.1.0'],
-    ['0.1.0', ['0.1.0'], '0.1.1'],
-    ['0.1.0', ['0.1.0', '0.1.9', '0.1.10'], '0.1.11'],
-    ['0.2.0', ['0.1.7'], '0.2.0'],
-    ['0.1.5', ['0.1.7'], '0.1.8'],
-  ])('after package version %s and recorded %j is %s', (base, recorded, expected) => {
-    // Act & Assess
-    expect(nextVersion(base, recorded)).toBe(expected);
-  });
+describe('cdk synth', () => {
+  test('writes no file of the repository, so a read-only checkout synthesizes', () => {
+    // Prepare: every file of the sources and the project's configuration, with its modification time.
+    const files = [
+      ...['bin', 'lib', 'runtime'].flatMap((folder) =>
+        readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' }).map((file) =>
+          join(folder, file),
+        ),
+      ),
+      ...readdirSync(ROOT).filter((file) => statSync(join(ROOT, file)).isFile()),
+    ];
+    const modified = () =>
+      readdirSync(join(ROOT, 'lib')).length +
+      files
+        .map((file) => `${file} ${statSync(join(ROOT, file), { throwIfNoEntry: false })?.mtimeMs}`)
+        .join('\n');
+    const before = modified();
+
+    // Act: the app as cdk synth runs it, writing its cloud assembly elsewhere.
+    const result = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CDK_VALIDATION: 'false',
+        CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+        CDK_CONTEXT_JSON: JSON.stringify({ artifactPath: changedArtifact() }),
+      },
+      encoding: 'utf8',
+    });
+
+    // Assess
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(modified()).toEqual(before);
+  }, 60_000);
 });

@@ -93,7 +93,7 @@ describe('device permissions', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: ['MyCoreDevicesRole'] });
   });
 
-  test("go to a new role that only this account's IoT credentials provider can assume when createTokenExchangeRole is true", () => {
+  test("go to a new role that only this account's IoT credentials provider can assume, for the stack's role alias, when createTokenExchangeRole is true", () => {
     // Act
     const { stack, template } = synth({
       createTokenExchangeRole: 'true',
@@ -110,7 +110,26 @@ describe('device permissions', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: { Service: 'credentials.iot.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                // The role alias, named here rather than referenced: the alias refers to the role already.
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':iot:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':rolealias/FirehoseConnectorTokenExchangeRoleAlias',
+                    ],
+                  ],
+                },
+              },
+            },
           },
         ],
       },
@@ -157,10 +176,11 @@ describe('component version', () => {
     // Act
     const { template } = synth({ componentName: 'com.example.Firehose', componentVersion: '2.0.1' });
 
-    // Assess
-    expect(recipeOf(template)).toMatchObject({
+    // Assess: the allocation checks the pinned version in the account and returns it.
+    expect(recipeOf(template).ComponentName).toBe('com.example.Firehose');
+    template.hasResourceProperties('Custom::ComponentVersion', {
       ComponentName: 'com.example.Firehose',
-      ComponentVersion: '2.0.1',
+      PinnedVersion: '2.0.1',
     });
   });
 
@@ -189,13 +209,14 @@ describe('component version', () => {
     );
   });
 
-  test('depends on the token exchange service', () => {
+  test('depends on the token exchange service, and on a nucleus from 2.6.0 below 3.0.0', () => {
     // Act
     const { template } = synth();
 
     // Assess
     expect(recipeOf(template).ComponentDependencies).toEqual({
       'aws.greengrass.TokenExchangeService': { VersionRequirement: '^2.0.0', DependencyType: 'HARD' },
+      'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
     });
   });
 });
@@ -236,7 +257,9 @@ describe('deployment', () => {
       DeploymentName: 'community.greengrass.FirehoseConnector',
       Components: {
         'community.greengrass.FirehoseConnector': Match.objectLike({
-          ComponentVersion: '0.1.0',
+          ComponentVersion: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^ComponentVersionAllocation'), 'Version'],
+          },
           RunWith: { SystemResourceLimits: { Memory: 131072 } },
           ConfigurationUpdate: {
             Merge: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"MemorySize":"131072"')])] },

@@ -24,7 +24,9 @@ describe('stack outputs', () => {
       DeliveryStreamArn: { Value: { 'Fn::GetAtt': [stream, 'Arn'] } },
       BucketName: { Value: { Ref: logicalId(stack, stack.pipeline.bucket) } },
       ComponentName: { Value: 'community.greengrass.FirehoseConnector' },
-      ComponentVersion: { Value: '0.1.0' },
+      ComponentVersion: {
+        Value: { 'Fn::GetAtt': [logicalId(stack, stack.component.versionAllocation), 'Version'] },
+      },
       ComponentVersionArn: {
         Value: { 'Fn::GetAtt': [stack.getLogicalId(stack.component.componentVersion), 'Arn'] },
       },
@@ -39,9 +41,9 @@ describe('stack outputs', () => {
 
     // Assess
     expect(outputs(template).BucketKeptOnDestroy).toEqual({
-      Value: { 'Fn::If': ['DestroyDataOnDelete', 'false', 'true'] },
+      Value: 'true',
       Description:
-        'cdk destroy keeps the data and access-log buckets; npm run destroy -- --delete-data deletes them too',
+        'cdk destroy keeps the data and access-log buckets with their policies; npm run destroy -- --delete-data deletes them too',
     });
   });
 
@@ -70,9 +72,10 @@ describe('stack outputs', () => {
 
     // Assess
     const stream = logicalId(stack, stack.pipeline.deliveryStream);
+    const allocation = logicalId(stack, stack.component.versionAllocation);
     const components = {
       'community.greengrass.FirehoseConnector': {
-        componentVersion: '0.1.0',
+        componentVersion: `<GetAtt:${allocation}.Version>`,
         configurationUpdate: {
           reset: [''],
           merge: JSON.stringify({ DefaultDeliveryStreamArn: `<GetAtt:${stream}.Arn>`, MemorySize: '131072' }),
@@ -89,7 +92,9 @@ describe('stack outputs', () => {
   test('give a next step that a POSIX shell runs as one create-deployment command', () => {
     // Prepare
     const { template } = synth();
-    const command = joinText(outputs(template).NextStep.Value).replace(/<GetAtt:[^>]+>/, STREAM_ARN);
+    const command = joinText(outputs(template).NextStep.Value)
+      .replace(/<GetAtt:[^>]+\.Version>/, '0.1.2')
+      .replace(/<GetAtt:[^>]+\.Arn>/, STREAM_ARN);
     const bin = mkdtempSync(join(tmpdir(), 'fake-aws-'));
     writeFileSync(join(bin, 'aws'), '#!/bin/sh\nfor argument in "$@"; do printf "%s\\n" "$argument"; done\n');
     chmodSync(join(bin, 'aws'), 0o755);

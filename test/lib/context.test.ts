@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX, parseContext } from '../../lib/context';
-import { ProblemsError } from '../../runtime/contract/problems-error';
+import { MAX_SHUTDOWN_TIMEOUT_SECONDS, NUCLEUS_SHUTDOWN_SECONDS } from '../../lib/recipe';
+import { PARAMETERS, ProblemsError, SHUTDOWN_EXIT_SECONDS } from '../../runtime/contract';
 import { OTHER_STREAM_ARN, STUB_ARTIFACT, THING_GROUP_ARN } from './fixtures/constants';
 
 function parse(context: Record<string, unknown>) {
@@ -17,6 +18,7 @@ describe('parseContext', () => {
 
     // Assess
     expect(settings).toEqual({
+      allowRemoval: [],
       stackName: 'GreengrassFirehoseConnector',
       componentName: 'community.greengrass.FirehoseConnector',
       componentVersion: undefined,
@@ -271,6 +273,21 @@ describe('parseContext', () => {
         '  - MqttCaFile: received "relative/ca.pem"; allowed: a readable file path (an absolute path on the device)',
         '  - LogLevel: received "trace"; allowed: one of "debug", "info", "warn", "error"',
       ].join('\n'),
+    );
+  });
+
+  test('rejects a ShutdownTimeoutSeconds that a nucleus restart would cut off, and takes the longest that fits', () => {
+    // Prepare: the nucleus gives all components 30 s together when it restarts.
+    const longest = Math.min(PARAMETERS.ShutdownTimeoutSeconds.max, MAX_SHUTDOWN_TIMEOUT_SECONDS);
+
+    // Act
+    const settings = parse({ targetArn: THING_GROUP_ARN, ShutdownTimeoutSeconds: String(longest) });
+
+    // Assess
+    expect(longest + SHUTDOWN_EXIT_SECONDS).toBeLessThanOrEqual(NUCLEUS_SHUTDOWN_SECONDS - 4);
+    expect(settings.connectorParameters.ShutdownTimeoutSeconds).toBe(String(longest));
+    expect(() => parse({ targetArn: THING_GROUP_ARN, ShutdownTimeoutSeconds: String(longest + 1) })).toThrow(
+      `  - ShutdownTimeoutSeconds: received "${longest + 1}"; allowed: `,
     );
   });
 

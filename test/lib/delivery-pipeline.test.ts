@@ -46,7 +46,7 @@ describe('data bucket', () => {
     });
   });
 
-  test('is retained by cdk destroy by default, unless the DestroyData parameter is true at deletion', () => {
+  test('is retained by cdk destroy by default with its bucket policy, its clean-up disarmed until a teardown arms it', () => {
     // Act
     const { stack, template } = synth();
 
@@ -54,23 +54,16 @@ describe('data bucket', () => {
     template.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
         VersioningConfiguration: { Status: 'Enabled' },
-        Tags: [
-          {
-            Key: 'aws-cdk:auto-delete-objects',
-            Value: { 'Fn::If': ['DestroyDataOnDelete', 'true', 'false'] },
-          },
-        ],
+        Tags: [{ Key: 'aws-cdk:auto-delete-objects', Value: 'false' }],
       }),
-      DeletionPolicy: { 'Fn::If': ['DestroyDataOnDelete', 'Delete', 'Retain'] },
+      DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    expect(template.toJSON().Conditions.DestroyDataOnDelete).toEqual({
-      'Fn::Equals': [{ Ref: 'DestroyData' }, 'true'],
+    template.hasResource('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: { Ref: logicalId(stack, stack.pipeline.bucket as never) } },
+      DeletionPolicy: 'Retain',
     });
-    template.hasParameter('DestroyData', { Default: 'false', AllowedValues: ['false', 'true'] });
-    expect(stack.resolve(stack.pipeline.bucketRetained)).toEqual({
-      'Fn::If': ['DestroyDataOnDelete', 'false', 'true'],
-    });
+    expect(stack.pipeline.bucketRetained).toBe('true');
   });
 
   test('is deleted with its objects by cdk destroy when destroyData is true', () => {
@@ -276,15 +269,11 @@ describe('delivery stream', () => {
     // Act
     const { stack, template } = synth({ errorLogging: 'false' });
 
-    // Assess: the only log group left is the bucket clean-up function's.
+    // Assess: the only log groups left are the bucket clean-up function's and the custom resource function's.
     expect(stack.pipeline.errorLogGroup).toBeUndefined();
-    expect(Object.values(template.findResources('AWS::Logs::LogGroup'))).toEqual([
-      expect.objectContaining({
-        Properties: expect.objectContaining({
-          LogGroupName: '/aws/lambda/GreengrassFirehoseConnector-BucketCleanup',
-        }),
-      }),
-    ]);
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup')).sort()).toEqual(
+      ['BucketCleanupLogs82F8B26D', logicalId(stack, stack.customResources.logGroup)].sort(),
+    );
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({ CloudWatchLoggingOptions: Match.absent() }),
     });
@@ -367,12 +356,14 @@ describe('delivery role', () => {
     const { stack, template } = synth();
 
     // Assess: the L2 destination would otherwise add bucket.grantReadWrite (s3:DeleteObject*) to its own role. The
-    // other role is the bucket clean-up function's, allowed to delete by the bucket policies only.
+    // other roles are the bucket clean-up function's, allowed to delete by the bucket policies only, and the custom
+    // resource function's, which has no S3 permission.
     const roles = Object.keys(template.findResources('AWS::IAM::Role'));
     expect(roles.sort()).toEqual(
       [
         logicalId(stack, stack.pipeline.deliveryRole),
         'CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092',
+        logicalId(stack, stack.customResources.role),
       ].sort(),
     );
     const identityPolicies = JSON.stringify(template.findResources('AWS::IAM::Policy'));

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectorStack } from '../../lib/connector-stack';
 import { templateViolations } from '../../lib/nag';
-import { OTHER_STREAM_ARN, synth, THING_GROUP_ARN } from './app-fixture';
+import { synth } from './app-fixture';
+import { STACK_VARIANTS as CONFIGURATIONS } from './fixtures/stack-variants';
 
 /**
  * AwsSolutions findings (errors and warnings) in the synthesized template that were not acknowledged, as "rule at
@@ -39,32 +40,6 @@ function addUnacknowledgedWildcard(stack: ConnectorStack): void {
   );
 }
 
-const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
-  'the defaults': {},
-  'every option on': {
-    stackName: 'FirehoseConnectorEveryOption',
-    destroyData: 'true',
-    dataExpirationDays: '30',
-    createTokenExchangeRole: 'true',
-    extraDeliveryStreamArns: OTHER_STREAM_ARN,
-    targetArn: THING_GROUP_ARN,
-    statusBridge: 'true',
-    InputSource: 'mqtt',
-    MemorySize: '131072',
-  },
-  'statuses to AWS IoT Core on a thing group': { targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' },
-  'an existing bucket': { bucketName: 'my-existing-data' },
-  'no access logs and no error logs': { serverAccessLogs: 'false', errorLogging: 'false' },
-  'data kept unless DestroyData at deletion, and no status bridge': {
-    targetArn: THING_GROUP_ARN,
-    createTokenExchangeRole: 'true',
-  },
-  'prefixes starting with an expression': {
-    dataOutputPrefix: '!{timestamp:yyyy/MM/dd}/',
-    errorOutputPrefix: '!{firehose:error-output-type}/',
-  },
-};
-
 describe('cdk-nag AwsSolutions', () => {
   test.each(Object.entries(CONFIGURATIONS))('finds nothing unacknowledged with %s', (_name, context) => {
     // Act
@@ -89,7 +64,7 @@ describe('cdk-nag AwsSolutions', () => {
     );
   });
 
-  test('acknowledges only the wildcards on the two output prefixes and the unused Firehose CIDR mapping', () => {
+  test("acknowledges only the wildcards on the two output prefixes and the component's versions, and the unused Firehose CIDR mapping", () => {
     // Act
     const { app } = synth();
 
@@ -97,6 +72,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(Object.keys(acknowledgments(app)).sort()).toEqual([
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/data/*]',
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/errors/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:greengrass:<AWS::Region>:<AWS::AccountId>:components:community.greengrass.FirehoseConnector:versions:*]',
       'CloudFormation-Validate::W7001',
     ]);
   });

@@ -19,7 +19,13 @@ function scopedNames(stackName: string): string[] {
   return [
     ...devicePolicies.map((policy) => joinText(policy.Properties.PolicyName)),
     ...aliases.map((alias) => joinText(alias.Properties.RoleAlias)),
-    ...ofType('AWS::Lambda::Function').map((lambda) => joinText(lambda.Properties.FunctionName)),
+    ...ofType('AWS::Lambda::Function')
+      .filter((lambda) => lambda.Properties.FunctionName !== undefined)
+      .map((lambda) => joinText(lambda.Properties.FunctionName)),
+    // The component versions' high-water mark, an SSM parameter that outlives the stack.
+    ...ofType('Custom::ComponentVersion').map((allocation) =>
+      joinText(allocation.Properties.HighWaterMarkParameter),
+    ),
     ...ofType('AWS::Logs::LogGroup')
       .filter((group) => group.Properties.LogGroupName !== undefined)
       .map((group) => joinText(group.Properties.LogGroupName)),
@@ -71,8 +77,11 @@ describe('names of account-wide and region-wide resources', () => {
     const names = scopedNames(stackName);
 
     // Assess: component names and role aliases up to 128 characters, policy names 128 with the region, function
-    // names 64.
-    const tooLong = names.filter((name) => name.replace('<Ref:AWS::Region>', 'ap-southeast-3').length > 128);
+    // names 64; SSM parameter names 1011 with their ARN.
+    const limit = (name: string) => (name.startsWith('/greengrass-component-versions/') ? 900 : 128);
+    const tooLong = names.filter(
+      (name) => name.replace('<Ref:AWS::Region>', 'ap-southeast-3').length > limit(name),
+    );
     expect(tooLong).toEqual([]);
     expect(defaultComponentName(stackName)).toMatch(
       /^community\.greengrass\.FirehoseConnector\.Sx+-[0-9a-f]{8}$/,

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,13 @@ import {
 import {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,
+  defaultParameterValues,
   MIN_OLD_SPACE_MIB,
   oldSpaceMiB,
-} from '../../runtime/contract/node-options';
-import { PARAMETER_NAMES, defaultParameterValues } from '../../runtime/contract/parameters';
+  PARAMETER_NAMES,
+  PARAMETERS,
+  SHUTDOWN_EXIT_SECONDS,
+} from '../../runtime/contract';
 import { STUB_ARTIFACT } from './fixtures/constants';
 
 const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/connector';
@@ -63,13 +66,14 @@ describe('buildRecipe', () => {
     expect(accessControl).toEqual(buildAccessControl({ componentName: 'community.example.Connector' }));
   });
 
-  test('depends hard on any 2.x token exchange service', () => {
+  test('depends hard on any 2.x token exchange service and soft on a 2.x nucleus from 2.6.0', () => {
     // Act
     const dependencies = recipe().ComponentDependencies;
 
-    // Assess
+    // Assess: 2.6.0 brought wildcard local subscriptions and the message's topic (binary/#), 2.4.0 the memory limit.
     expect(dependencies).toEqual({
       'aws.greengrass.TokenExchangeService': { VersionRequirement: '^2.0.0', DependencyType: 'HARD' },
+      'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
     });
   });
 
@@ -135,11 +139,11 @@ describe('buildRecipe', () => {
     // Act
     const shutdown = recipe().Manifests[0].Lifecycle.Shutdown;
 
-    // Assess: ShutdownTimeoutSeconds goes up to 60 s, and the connector takes up to 6 s more to exit.
+    // Assess: the longest ShutdownTimeoutSeconds, the time the connector takes to exit after it, 4 s for the script.
     expect(shutdown).toEqual({
       Script: shutdownScript('community.example.Connector'),
       RequiresPrivilege: false,
-      Timeout: 70,
+      Timeout: PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4,
     });
   });
 
@@ -338,4 +342,47 @@ describe('Run script', () => {
     expect(started.env.MqttCaFile).toBeUndefined();
     expect(started.env.MqttCertFile).toBe('/greengrass/v2/certs/client.pem');
   });
+});
+
+describe('Shutdown script', () => {
+  /** A `sleep` that takes `seconds` whatever it is asked: a slow or loaded device. */
+  function slowSleep(seconds: number): string {
+    const dir = mkdtempSync(join(tmpdir(), 'slow-sleep-'));
+    writeFileSync(join(dir, 'sleep'), `#!/bin/sh\nexec /bin/sleep ${seconds}\n`);
+    chmodSync(join(dir, 'sleep'), 0o755);
+    return `${dir}:/usr/bin:/bin`;
+  }
+
+  test('gives up after ShutdownTimeoutSeconds plus the exit time as elapsed, however long each sleep takes', () => {
+    // Prepare: a process of this component that ignores SIGTERM, and a work folder naming it.
+    const workDir = mkdtempSync(join(tmpdir(), 'work-'));
+    const stubborn = spawn('/bin/sh', [
+      '-c',
+      'trap "" TERM; while :; do /bin/sleep 1; done',
+      '/greengrass/v2/packages/artifacts/community.example.Connector/1.2.3/firehose-connector.js',
+    ]);
+    writeFileSync(join(workDir, 'firehose-connector.pid'), `${stubborn.pid}\n`);
+    const started = Date.now();
+
+    try {
+      // Act: each sleep takes 1 s where the script asks for 0.2 s.
+      const result = spawnSync('/bin/sh', ['-c', shutdownScript('community.example.Connector')], {
+        cwd: workDir,
+        env: { PATH: slowSleep(1), FIREHOSE_CONNECTOR_WORK_DIR: workDir, ShutdownTimeoutSeconds: '0' },
+        encoding: 'utf8',
+        timeout: 40_000,
+      });
+
+      // Assess: a loop that counted iterations would have waited 30 s.
+      const elapsedSeconds = (Date.now() - started) / 1000;
+      expect(result.status).toBe(0);
+      expect(elapsedSeconds).toBeGreaterThanOrEqual(SHUTDOWN_EXIT_SECONDS - 1);
+      expect(elapsedSeconds).toBeLessThan(SHUTDOWN_EXIT_SECONDS + 3);
+      expect(result.stderr).toMatch(
+        /^The connector is still running after [67] s; the nucleus stops it now\.\n$/,
+      );
+    } finally {
+      stubborn.kill('SIGKILL');
+    }
+  }, 45_000);
 });

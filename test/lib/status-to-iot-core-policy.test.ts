@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { joinText, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
+import { joinText, logicalId, recipeOf, synth, THING_GROUP_ARN } from './app-fixture';
 
 const THING_ARN = 'arn:aws:iot:eu-west-1:123456789012:thing/core-1';
 const COMPONENT = 'community.greengrass.FirehoseConnector';
@@ -72,32 +72,101 @@ describe('statuses to AWS IoT Core (statusToIoTCore)', () => {
     ]);
   });
 
-  test('attach the policy to a thing group target, with a provider allowed only that, before the deployment', () => {
+  test('attach the policy to a thing group target through the custom resource function, before the deployment', () => {
     // Act
     const { stack, template } = synth({ targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' });
 
     // Assess
     const policy = stack.getLogicalId(stack.statusToIoTCorePolicy!.policy);
-    const attachment = Object.entries(template.findResources('Custom::AWS'));
-    expect(attachment).toHaveLength(1);
-    const [attachmentId, resource] = attachment[0];
-    const call = (phase: string) => JSON.parse(joinText(resource.Properties[phase]));
-    expect(call('Create')).toMatchObject({
-      service: 'Iot',
-      action: 'attachPolicy',
-      parameters: { policyName: `<Ref:${policy}>`, target: THING_GROUP_ARN },
+    const targets = Object.entries(template.findResources('Custom::IoTPolicyTargets'));
+    expect(targets).toHaveLength(1);
+    const [targetsId, resource] = targets[0];
+    expect(resource.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [logicalId(stack, stack.customResources.function), 'Arn'] },
+      PolicyName: { Ref: policy },
+      ThingGroupArn: THING_GROUP_ARN,
     });
-    expect(call('Delete')).toMatchObject({ action: 'detachPolicy', parameters: { target: THING_GROUP_ARN } });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          { Effect: 'Allow', Action: ['iot:AttachPolicy', 'iot:DetachPolicy'], Resource: THING_GROUP_ARN },
+    expect(connectorDeployment(template).deployment.DependsOn).toEqual(expect.arrayContaining([targetsId]));
+    template.resourceCountIs('Custom::AWS', 0);
+  });
+
+  test('let the function attach to the thing group only, and detach and delete this one policy', () => {
+    // Act
+    const { stack, template } = synth({ targetArn: THING_GROUP_ARN, statusToIoTCore: 'true' });
+
+    // Assess
+    const iotArn = (resource: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iot:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ...(typeof resource === 'string' ? [`:${resource}`] : [resource]),
         ],
-      },
+      ],
     });
-    expect(connectorDeployment(template).deployment.DependsOn).toEqual(
-      expect.arrayContaining([attachmentId]),
-    );
+    const policy = stack.getLogicalId(stack.statusToIoTCorePolicy!.policy);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack, stack.customResources.role) }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: 'iot:AttachPolicy', Resource: THING_GROUP_ARN },
+          {
+            Effect: 'Allow',
+            Action: 'iot:DetachPolicy',
+            Resource: [iotArn('cert/*'), iotArn('thinggroup/*')],
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'iot:DeletePolicy',
+              'iot:DeletePolicyVersion',
+              'iot:ListPolicyVersions',
+              'iot:ListTargetsForPolicy',
+            ],
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':iot:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':policy/',
+                  { Ref: policy },
+                ],
+              ],
+            },
+          },
+        ]),
+      }),
+    });
+  });
+
+  test('name the policy after the stack, so that a stack upgraded from the AwsCustomResource attachment gets a new one', () => {
+    // Act
+    const { template } = synth({ stackName: 'FirehoseConnectorStaging', statusToIoTCore: 'true' });
+
+    // Assess
+    template.hasResourceProperties('AWS::IoT::Policy', {
+      PolicyName: 'FirehoseConnectorStatus-FirehoseConnectorStaging',
+    });
+  });
+
+  test('are deleted before the policy, which their deletion detaches from everything and deletes', () => {
+    // Act
+    const { stack, template } = synth({ targetArn: THING_ARN, statusToIoTCore: 'true' });
+
+    // Assess: CloudFormation deletes a resource before those it refers to.
+    const policy = stack.getLogicalId(stack.statusToIoTCorePolicy!.policy);
+    const [resource] = Object.values(template.findResources('Custom::IoTPolicyTargets'));
+    expect(resource.Properties.PolicyName).toEqual({ Ref: policy });
   });
 
   test('leave the policy unattached for a single thing target, and say how to attach it', () => {
@@ -105,7 +174,9 @@ describe('statuses to AWS IoT Core (statusToIoTCore)', () => {
     const { template } = synth({ targetArn: THING_ARN, statusToIoTCore: 'true' });
 
     // Assess
-    template.resourceCountIs('Custom::AWS', 0);
+    const [resource] = Object.values(template.findResources('Custom::IoTPolicyTargets'));
+    expect(resource.Properties.ThingGroupArn).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('iot:AttachPolicy');
     template.hasOutput('StatusToIoTCorePolicyName', {
       Description: Match.stringLikeRegexp('attach it to the core devices \\(aws iot attach-policy'),
     });

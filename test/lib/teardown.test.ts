@@ -5,17 +5,30 @@ const CLEANUP_FUNCTION = 'CustomS3AutoDeleteObjectsCustomResourceProviderHandler
 const CLEANUP_ROLE = 'CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092';
 
 describe('teardown', () => {
-  test('decides at deletion whether the buckets go, through the DestroyData parameter and the language extensions', () => {
+  test('keeps the buckets and their bucket policies, with the clean-up in place but disarmed, and no parameter', () => {
     // Act
     const { template } = synth();
 
-    // Assess
-    expect(template.toJSON().Transform).toEqual(['AWS::LanguageExtensions']);
-    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
-    expect(buckets.map((bucket) => bucket.DeletionPolicy)).toEqual([
-      { 'Fn::If': ['DestroyDataOnDelete', 'Delete', 'Retain'] },
-      { 'Fn::If': ['DestroyDataOnDelete', 'Delete', 'Retain'] },
+    // Assess: npm run destroy -- --delete-data arms it in the template it deploys just before the deletion.
+    expect(template.toJSON().Parameters.DestroyData).toBeUndefined();
+    expect(template.toJSON().Transform).toBeUndefined();
+    const kept = (type: string) =>
+      Object.values(template.findResources(type)).map((resource) => [
+        resource.DeletionPolicy,
+        resource.UpdateReplacePolicy,
+      ]);
+    expect(kept('AWS::S3::Bucket')).toEqual([
+      ['Retain', 'Retain'],
+      ['Retain', 'Retain'],
     ]);
+    expect(kept('AWS::S3::BucketPolicy')).toEqual([
+      ['Retain', 'Retain'],
+      ['Retain', 'Retain'],
+    ]);
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) {
+      expect(bucket.Properties.Tags).toContainEqual({ Key: 'aws-cdk:auto-delete-objects', Value: 'false' });
+    }
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   });
 
   test('deletes the stream before the buckets are emptied, so Firehose cannot write in between', () => {
@@ -55,7 +68,7 @@ describe('teardown', () => {
 
   test('lets the clean-up function write only to its log group, never create one that would outlive the stack', () => {
     // Act
-    const { template } = synth();
+    const { stack, template } = synth();
 
     // Assess
     const role = template.findResources('AWS::IAM::Role')[CLEANUP_ROLE];
@@ -79,7 +92,10 @@ describe('teardown', () => {
       }),
     });
     expect(JSON.stringify(template.toJSON())).not.toContain('logs:CreateLogGroup');
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toEqual([CLEANUP_FUNCTION]);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toEqual([
+      stack.getLogicalId(stack.customResources.function.node.defaultChild as never),
+      CLEANUP_FUNCTION,
+    ]);
   });
 
   test('with destroyData always deletes the buckets, without the DestroyData parameter', () => {
@@ -95,12 +111,14 @@ describe('teardown', () => {
 
   test('never touches an existing bucket and has nothing to clean up', () => {
     // Act
-    const { template } = synth({ bucketName: 'my-existing-data' });
+    const { stack, template } = synth({ bucketName: 'my-existing-data' });
 
     // Assess
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toEqual([
+      stack.getLogicalId(stack.customResources.function.node.defaultChild as never),
+    ]);
     expect(template.toJSON().Parameters.DestroyData).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { TestCloudWatchEndpoint } from '../test/helpers/cloudwatch-endpoint';
 import { TestFirehoseEndpoint } from '../test/helpers/firehose-endpoint';
 import { CONNECTOR_ENVIRONMENT, PARAMETERS, Topics, connectorNodeOptions } from '../runtime/contract';
 import type { QuotaSetting } from '../runtime/local/stream-quotas';
@@ -34,10 +35,14 @@ export class Resources {
   }
 }
 
-/** A fresh mosquitto and a fresh local Firehose endpoint, both on free ports of 127.0.0.1. */
+/**
+ * A fresh mosquitto, a fresh local Firehose endpoint and a local CloudWatch endpoint (for connectors with metrics on),
+ * all on free ports of 127.0.0.1.
+ */
 export interface Stage {
   readonly broker: TestBroker;
   readonly endpoint: TestFirehoseEndpoint;
+  readonly cloudWatch: TestCloudWatchEndpoint;
 }
 
 export interface StageOptions {
@@ -60,7 +65,12 @@ export async function startStage(resources: Resources, options: StageOptions = {
     }),
     (e) => e.stop(),
   );
-  return { broker, endpoint };
+  const cloudWatch = resources.add(
+    'CloudWatch endpoint',
+    await TestCloudWatchEndpoint.start({ host: '127.0.0.1' }),
+    (e) => e.stop(),
+  );
+  return { broker, endpoint, cloudWatch };
 }
 
 /** Opens a persistent session subscribed to `topics` at QoS 1 and leaves it, so the broker queues for it. */
@@ -143,6 +153,8 @@ export class StatusCounter {
 export interface ConnectorLaunch {
   readonly brokerUrl: string;
   readonly endpointUrl: string;
+  /** The local CloudWatch endpoint, for a connector with metrics on. @default - none */
+  readonly cloudWatchUrl?: string;
   readonly clientId: string;
   /** Connector parameters on top of the defaults below. */
   readonly parameters: Record<string, string | number>;
@@ -181,6 +193,7 @@ export function spawnConnector(launch: ConnectorLaunch): BenchChild {
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
       AWS_SECRET_ACCESS_KEY: 'bench-secret',
       AWS_ENDPOINT_URL_FIREHOSE: launch.endpointUrl,
+      ...(launch.cloudWatchUrl ? { AWS_ENDPOINT_URL_CLOUDWATCH: launch.cloudWatchUrl } : {}),
     },
   );
   // The config file is read at start-up; remove it once the process is gone.

@@ -19,12 +19,15 @@ export const SCENARIOS = [
   'memory',
   'throttling',
   'packing',
+  'metrics',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Bytes of each message in the backlog and latency scenarios, and in the 4 KiB one. */
 export const SMALL_PAYLOAD = 200;
 export const LARGE_PAYLOAD = 4096;
+/** The metrics scenario's MetricsIntervalSeconds: the shortest, for the most PutMetricData calls a drain can make. */
+export const METRICS_INTERVAL_SECONDS = 1;
 /** Large enough that the whole backlog fits in the connector's queue. */
 export const DELIVERY_STREAM_QUEUE_SIZE = 10_000_000;
 

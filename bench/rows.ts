@@ -17,6 +17,7 @@ import {
   DELIVERY_STREAM_QUEUE_SIZE,
   DEVICE_BUNDLE,
   LARGE_PAYLOAD,
+  METRICS_INTERVAL_SECONDS,
   type Options,
   SMALL_PAYLOAD,
 } from './options';
@@ -32,6 +33,7 @@ const TARGETS = {
   latencyFactor: 2,
   deliveredOfQuota: 0.9,
   refusedPerDelivered: 0.25,
+  metricsCpuRatio: 1.02,
   /** Issue 18: billed bytes per payload byte of 200 B messages, packed. */
   packedBilledPerPayloadByte: 1.05,
   /** Issue 18: a backlog behind a 1 MiB/s stream drains in this many times fewer calls, packed. */
@@ -51,6 +53,8 @@ export interface Results {
   memory: MemoryResult[];
   throttling: { readonly label: string; readonly result: QuotaDrainResult }[];
   bundles?: BundlesResult;
+  /** The same drain with metrics off and on, in interleaved rounds. */
+  metrics: { off: DrainResult[]; on: DrainResult[] };
   packing?: PackingResults;
 }
 
@@ -216,6 +220,7 @@ export function buildRows(results: Results, options: Options): Row[] {
     });
   }
   for (const { label, result } of results.throttling) rows.push(throttlingRow(label, result));
+  if (results.metrics.on.length > 0) rows.push(...metricsRows(results.metrics, backlog));
   if (results.packing) rows.push(...packingRows(results.packing));
   return rows;
 }
@@ -320,6 +325,27 @@ function packingRows(packing: PackingResults): Row[] {
     ),
   });
   return rows;
+}
+
+/** Issue 19's target: CloudWatch metrics cost at most 2 % more CPU per message in a backlog drain. */
+function metricsRows(metrics: Results['metrics'], backlog: string): Row[] {
+  const cpu = (runs: readonly DrainResult[]): number =>
+    median(runs.map((run) => run.cpu.subjectMicrosPerMessage));
+  const ratio = cpu(metrics.on) / cpu(metrics.off);
+  const calls = metrics.on.map((run) => run.delivery?.metricsCalls ?? 0);
+  const rounds = metrics.on.length;
+  return [
+    {
+      figure:
+        `CPU per message with CloudWatch metrics on (MetricsIntervalSeconds ${METRICS_INTERVAL_SECONDS}, the shortest) / off, JSON 200 B ` +
+        `(${backlog}, median of ${rounds} interleaved round${rounds > 1 ? 's' : ''} each)`,
+      value:
+        `${ratio.toFixed(3)} (on ${cpu(metrics.on).toFixed(1)}, off ${cpu(metrics.off).toFixed(1)} CPU us/msg; ` +
+        `PutMetricData calls per drain ${calls.join(', ')})`,
+      target: `<= ${TARGETS.metricsCpuRatio}`,
+      verdict: verdict(ratio <= TARGETS.metricsCpuRatio),
+    },
+  ];
 }
 
 /** Issue 11's targets: the stream's quota used, few records refused, every record delivered with one status. */

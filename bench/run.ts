@@ -14,6 +14,7 @@ import {
   DELIVERY_STREAM_QUEUE_SIZE,
   LARGE_PAYLOAD,
   LOCAL_BUNDLE,
+  METRICS_INTERVAL_SECONDS,
   type Options,
   readOptions,
   REPOSITORY_ROOT,
@@ -57,7 +58,13 @@ function describeDrain(result: DrainResult): string {
 }
 
 async function runScenarios(options: Options): Promise<Results> {
-  const results: Results = { ceiling: [], connector: [], memory: [], throttling: [] };
+  const results: Results = {
+    ceiling: [],
+    connector: [],
+    memory: [],
+    throttling: [],
+    metrics: { off: [], on: [] },
+  };
   const has = (scenario: Scenario): boolean => options.scenarios.includes(scenario);
   if (has('bundles')) {
     results.bundles = await measureBundles({
@@ -94,6 +101,28 @@ async function runScenarios(options: Options): Promise<Results> {
         results.connector.push(result);
         progress(`connector JSON round ${round}/${options.rounds}: ${describeDrain(result)}`);
       }
+    }
+  }
+  if (has('metrics')) {
+    const withMetrics = connectorUnderTest(
+      options.bundle,
+      {
+        ...connectorParameters,
+        MetricsNamespace: 'Bench/FirehoseConnector',
+        MetricsIntervalSeconds: METRICS_INTERVAL_SECONDS,
+      },
+      options.nodeArgs,
+    );
+    for (let round = 1; round <= options.rounds; round++) {
+      const off = await measureDrain(connector, { ...small, kind: 'json' });
+      results.metrics.off.push(off);
+      progress(`metrics off, round ${round}/${options.rounds}: ${describeDrain(off)}`);
+      const on = await measureDrain(withMetrics, { ...small, kind: 'json' });
+      results.metrics.on.push(on);
+      progress(
+        `metrics on, round ${round}/${options.rounds}: ${describeDrain(on)}, ` +
+          `${on.delivery?.metricsCalls ?? 0} PutMetricData calls`,
+      );
     }
   }
   if (has('binary')) {

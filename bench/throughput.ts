@@ -63,6 +63,8 @@ export interface Delivery {
   readonly peakRssKb: number | undefined;
   /** Most records queued in the connector, from its stats lines (one a second); undefined for the baseline. */
   readonly maxQueued: number | undefined;
+  /** PutMetricData calls the local CloudWatch endpoint answered during the run. */
+  readonly metricsCalls: number;
 }
 
 export interface CallSummary {
@@ -82,7 +84,13 @@ export interface ProcessUnderTest {
    * Starts the process against the stage. It must log "Connected to the MQTT broker" with connection intake; one
    * that does not send to Firehose must log "Drained" with `lastAt` (epoch ms) after `count` messages.
    */
-  start(stage: { brokerUrl: string; endpointUrl: string; clientId: string; count: number }): BenchChild;
+  start(stage: {
+    brokerUrl: string;
+    endpointUrl: string;
+    cloudWatchUrl: string;
+    clientId: string;
+    count: number;
+  }): BenchChild;
   /** The topics its persistent session subscribes to. */
   readonly topics: readonly string[];
   /** True when it sends records to Firehose and publishes statuses. */
@@ -119,10 +127,11 @@ export function connectorUnderTest(
   return {
     topics: INPUT_TOPICS,
     delivers: true,
-    start: ({ brokerUrl, endpointUrl, clientId }) =>
+    start: ({ brokerUrl, endpointUrl, cloudWatchUrl, clientId }) =>
       spawnConnector({
         brokerUrl,
         endpointUrl,
+        cloudWatchUrl,
         clientId,
         parameters: { StatsIntervalSeconds: 1, ...parameters },
         bundle,
@@ -181,7 +190,7 @@ function timeout<T>(promise: Promise<T>, ms: number, what: () => string): Promis
 export async function measureDrain(subject: ProcessUnderTest, options: DrainOptions): Promise<DrainResult> {
   const resources = new Resources();
   try {
-    const { broker, endpoint } = await startStage(resources);
+    const { broker, endpoint, cloudWatch } = await startStage(resources);
     const clientId = 'bench-subject';
     await createSession(broker.url, clientId, subject.topics);
     const publishPerSecond = await fillBacklog(broker.url, options);
@@ -206,7 +215,13 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
     const brokerCpu = brokerCpuReader(broker.port);
     const child = resources.add(
       'process under test',
-      subject.start({ brokerUrl: broker.url, endpointUrl: endpoint.url, clientId, count: options.backlog }),
+      subject.start({
+        brokerUrl: broker.url,
+        endpointUrl: endpoint.url,
+        cloudWatchUrl: cloudWatch.url,
+        clientId,
+        count: options.backlog,
+      }),
       (c) => c.stop(),
     );
     const connected = await child.waitForLog(
@@ -261,6 +276,7 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
         },
         peakRssKb,
         maxQueued: queued.length > 0 ? Math.max(...queued) : undefined,
+        metricsCalls: cloudWatch.calls.length,
       };
     }
     return {

@@ -93,6 +93,11 @@ export interface ConnectorComponentProps {
    * @default false
    */
   readonly statusToIoTCore?: boolean;
+  /**
+   * Turns metrics on in the recipe (`MetricsNamespace`) and lets the devices publish to this one namespace.
+   * @default - metrics off, and no CloudWatch permission
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -114,6 +119,8 @@ export class ConnectorComponent extends Construct {
   readonly artifactPolicy: iam.Policy;
   /** PutRecord and PutRecordBatch on the streams, in an inline policy of the token exchange role. */
   readonly streamPolicy: iam.Policy;
+  /** PutMetricData in the metrics namespace, in an inline policy of the token exchange role, when metrics are on. */
+  readonly metricsPolicy?: iam.Policy;
   readonly deployment?: greengrassv2.CfnDeployment;
 
   constructor(scope: Construct, id: string, props: ConnectorComponentProps) {
@@ -133,6 +140,7 @@ export class ConnectorComponent extends Construct {
         defaultDeliveryStreamArn: props.deliveryStream.deliveryStreamArn,
         artifactUri: `s3://${this.artifact.s3BucketName}/${objectKey}`,
         statusToIoTCore: props.statusToIoTCore,
+        metricsNamespace: props.metricsNamespace,
       });
     this.versionAllocation = this.allocateVersion(props, recipeOf(VERSION_PLACEHOLDER));
     this.version = this.versionAllocation.getAttString('Version');
@@ -148,10 +156,15 @@ export class ConnectorComponent extends Construct {
     this.artifactPolicy = new iam.Policy(this, 'ArtifactPolicy', { policyName: policyName('-artifact') });
     this.streamPolicy = new iam.Policy(this, 'StreamPolicy', { policyName: policyName('') });
     this.grantDevicePermissions(props);
+    if (props.metricsNamespace !== undefined) {
+      this.metricsPolicy = metricsPolicy(this, policyName('-metrics'), props.metricsNamespace);
+      this.metricsPolicy.attachToRole(props.tokenExchangeRole);
+    }
 
     if (props.deployment) {
       this.deployment = this.createDeployment(props, props.deployment);
       this.deployment.node.addDependency(this.componentVersion, this.artifactPolicy, this.streamPolicy);
+      if (this.metricsPolicy) this.deployment.node.addDependency(this.metricsPolicy);
     }
   }
 
@@ -295,6 +308,31 @@ export class ConnectorComponent extends Construct {
       },
     });
   }
+}
+
+/**
+ * cloudwatch:PutMetricData in one namespace. The action has no resource to name (it takes `*` only); the
+ * `cloudwatch:namespace` condition key is what limits it.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+ */
+function metricsPolicy(scope: Construct, policyName: string, namespace: string): iam.Policy {
+  const policy = new iam.Policy(scope, 'MetricsPolicy', {
+    policyName,
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      }),
+    ],
+  });
+  acknowledge(
+    policy,
+    wildcardResourceFinding(policy, '*'),
+    'cloudwatch:PutMetricData supports no resource-level permissions, only "*"; the cloudwatch:namespace ' +
+      "condition limits the devices to the connector's own namespace.",
+  );
+  return policy;
 }
 
 /**

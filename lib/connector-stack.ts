@@ -4,7 +4,9 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { type Construct } from 'constructs';
+import { ConnectorAlarms } from './connector-alarms';
 import { ConnectorComponent } from './connector-component';
+import { ConnectorDashboard } from './connector-dashboard';
 import {
   type ConnectorContext,
   DEFAULT_DEPLOYMENT_MEMORY_SIZE_KB,
@@ -15,6 +17,7 @@ import { DeliveryPipeline } from './delivery-pipeline';
 import { RemovalGuard } from './removal-guard';
 import { acknowledge } from './nag';
 import { StatusToIoTCorePolicy } from './status-to-iot-core-policy';
+import { StreamMetrics } from './stream-metrics';
 
 export interface ConnectorStackProps extends StackProps {
   /** The validated app context (see `parseContext`). */
@@ -35,6 +38,8 @@ export class ConnectorStack extends Stack {
   readonly statusToIoTCorePolicy?: StatusToIoTCorePolicy;
   readonly customResources: CustomResourceFunction;
   readonly removalGuard: RemovalGuard;
+  readonly alarms: ConnectorAlarms;
+  readonly dashboard: ConnectorDashboard;
 
   constructor(scope: Construct, id: string, props: ConnectorStackProps) {
     super(scope, id, props);
@@ -132,6 +137,19 @@ export class ConnectorStack extends Stack {
           }
         : undefined,
       statusToIoTCore: settings.statusToIoTCore,
+      metricsNamespace: settings.metricsNamespace,
+    });
+    const metrics = new StreamMetrics(this.pipeline.deliveryStream, settings.metricsNamespace);
+    this.alarms = new ConnectorAlarms(this, 'Alarms', {
+      metrics,
+      bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
+      oldestRecordAge: Duration.seconds(settings.oldestRecordAgeAlarmSeconds),
+      email: settings.alarmEmail,
+    });
+    this.dashboard = new ConnectorDashboard(this, 'Dashboard', {
+      dashboardName: Fn.join('-', [this.stackName, Aws.REGION]),
+      metrics,
+      alarms: this.alarms.alarms,
     });
     if (settings.statusToIoTCore) {
       this.statusToIoTCorePolicy = new StatusToIoTCorePolicy(this, 'StatusToIoTCore', {
@@ -182,6 +200,16 @@ export class ConnectorStack extends Stack {
         : settings.destroyData
           ? 'destroyData=true: cdk destroy deletes the buckets and every object'
           : 'cdk destroy keeps the data and access-log buckets with their policies; npm run destroy -- --delete-data deletes them too',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: "The stream's Firehose metrics beside the core devices' (CloudWatch console, Dashboards)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: settings.alarmEmail
+        ? `Alarms go to ${settings.alarmEmail} once the subscription is confirmed`
+        : 'Subscribe to it to be told of alarms (or deploy with -c alarmEmail=...)',
     });
     new CfnOutput(this, 'ComponentName', { value: settings.componentName });
     new CfnOutput(this, 'ComponentVersion', { value: this.component.version });

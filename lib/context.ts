@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { version as packageVersion } from '../package.json';
 import {
   checkParameterValue,
+  DEFAULT_METRICS_NAMESPACE,
   DELIVERY_STREAM_ARN_PATTERN,
+  describeValidValues,
   MIN_MEMORY_SIZE_KB,
   PARAMETER_NAMES,
   type ParameterName,
@@ -74,6 +76,8 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const TARGET_ARN = /^arn:aws[a-zA-Z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/[a-zA-Z0-9:_-]{1,128}$/;
+/** What an address looks like; SNS checks it when it sends the confirmation. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const BRIDGE_BROKER_URI_ALLOWED =
   'tcp://HOST:PORT or ssl://HOST:PORT (the MQTT bridge cannot use WebSockets)';
 
@@ -204,6 +208,18 @@ export const CONTEXT_FIELDS = {
     test: (value) => value === 'all' || Object.keys(GUARDED).includes(value),
     allowed: `comma-separated, each one of ${[...Object.keys(GUARDED), 'all'].join(', ')}`,
   }),
+  /**
+   * CloudWatch namespace of the connector's metrics: the recipe's MetricsNamespace, the one namespace the devices may
+   * publish to, and what the dashboard and alarms read. @default DEFAULT_METRICS_NAMESPACE
+   */
+  metricsNamespace: field.string(DEFAULT_METRICS_NAMESPACE, {
+    test: (value) => checkParameterValue('MetricsNamespace', value).valid,
+    allowed: describeValidValues(PARAMETERS.MetricsNamespace),
+  }),
+  /** Subscribed to the alarm topic (AWS sends a confirmation message first). @default - no subscription */
+  alarmEmail: field.optionalString({ test: (value) => EMAIL.test(value), allowed: 'an e-mail address' }),
+  /** The oldest record queued on a device beyond which the queue is not keeping up. @default 900 */
+  oldestRecordAgeAlarmSeconds: field.integer(900, 60, 604_800, 'seconds'),
 } satisfies Record<string, ContextField<unknown>>;
 
 /** Everything the app reads from context, validated and with defaults applied. */
@@ -257,7 +273,16 @@ function readConnectorParameters(reader: ContextReader): Partial<Record<Paramete
       'not settable here: use -c statusToIoTCore=true, which also grants PublishToIoTCore in the recipe and creates the AWS IoT policy',
     );
   }
-  for (const name of DEPLOYMENT_PARAMETER_NAMES.filter((name) => name !== 'StatusToIoTCore')) {
+  if (reader.lookup('MetricsNamespace') !== undefined) {
+    reader.reject(
+      'MetricsNamespace',
+      'not settable here: use -c metricsNamespace=..., which also sets the namespace the devices may publish to and the dashboard and alarms read',
+    );
+  }
+  const settable = DEPLOYMENT_PARAMETER_NAMES.filter(
+    (name) => name !== 'StatusToIoTCore' && name !== 'MetricsNamespace',
+  );
+  for (const name of settable) {
     const raw = reader.lookup(name);
     if (raw === undefined) continue;
     const check = checkParameterValue(name, raw);

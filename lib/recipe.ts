@@ -169,6 +169,11 @@ export interface RecipeProps {
    * @default false
    */
   readonly statusToIoTCore?: boolean;
+  /**
+   * `MetricsNamespace` by default: metrics on, in the namespace the devices are allowed to publish to.
+   * @default - metrics off (the parameter's default, an empty namespace)
+   */
+  readonly metricsNamespace?: string;
 }
 
 /** Builds the recipe. Pure: no constructs, no I/O; CDK tokens pass through untouched. */
@@ -225,15 +230,16 @@ function linuxManifest(props: RecipeProps): RecipeManifest {
 
 /**
  * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`, input over IPC
- * (`COMPONENT_INPUT_SOURCE`), packing for that stream with a newline separator (`COMPONENT_RECORD_PACKING`), and the
- * IPC permissions that takes.
+ * (`COMPONENT_INPUT_SOURCE`), packing for that stream with a newline separator (`COMPONENT_RECORD_PACKING`), the
+ * IPC permissions that takes, and the metrics namespace when the deployment has one.
  */
 export function defaultConfiguration(
   defaultDeliveryStreamArn: string,
-  options: Pick<RecipeProps, 'componentName' | 'statusToIoTCore'>,
+  options: Pick<RecipeProps, 'componentName' | 'statusToIoTCore' | 'metricsNamespace'>,
 ): DefaultConfiguration {
   return {
     ...defaultParameterValues(),
+    ...(options.metricsNamespace === undefined ? {} : { MetricsNamespace: options.metricsNamespace }),
     InputSource: COMPONENT_INPUT_SOURCE,
     RecordPacking: COMPONENT_RECORD_PACKING,
     RecordSeparator: COMPONENT_RECORD_SEPARATOR,

@@ -16,6 +16,8 @@ export function bundleRuntime(outfile: string, entry: string = RUNTIME_ENTRY): v
     bundle: true,
     platform: 'node',
     target: `node${MINIMUM_NODE_MAJOR}`,
+    // The AWS SDK's ES module builds, not its CommonJS ones, so that only the commands used are bundled.
+    mainFields: ['module', 'main'],
     outfile,
     logLevel: 'warning',
   });

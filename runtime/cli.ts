@@ -48,9 +48,10 @@ nucleus, from local publish/subscribe over IPC (InputSource).
 
 Options:
   -c, --config FILE  JSON file of parameters ({"DefaultDeliveryStreamArn": "...", "PublishInterval": "10", ...}).
-      --local        Run with an embedded MQTT broker on 127.0.0.1:1883 and a local Firehose endpoint that
-                     writes records under ./local-firehose; no AWS account needed. Only in the local bundle
-                     that \`npm start\` builds and runs, not in the device bundle.
+      --local        Run with an embedded MQTT broker on 127.0.0.1:1883, a local Firehose endpoint that
+                     writes records under ./local-firehose, and a local CloudWatch endpoint that prints the
+                     metrics; no AWS account needed. Only in the local bundle that \`npm start\` builds and
+                     runs, not in the device bundle.
   -h, --help         Show this help.
 
 Parameters come from the --config file and from environment variables of the same names (the environment
@@ -58,7 +59,8 @@ wins). Values may be strings or numbers. Invalid values are all reported at star
 
 ${rows.join('\n')}
 
-AWS: the region of each delivery stream comes from its ARN; credentials from the SDK's default chain (on
-Greengrass, the token exchange service); the endpoint from AWS_ENDPOINT_URL_FIREHOSE or AWS_ENDPOINT_URL if set.
+AWS: the region of each delivery stream comes from its ARN, and metrics go to DefaultDeliveryStreamArn's;
+credentials from the SDK's default chain (on Greengrass, the token exchange service); the endpoints from
+AWS_ENDPOINT_URL_FIREHOSE, AWS_ENDPOINT_URL_CLOUDWATCH or AWS_ENDPOINT_URL if set.
 `;
 }

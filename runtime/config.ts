@@ -52,7 +52,16 @@ export interface ConnectorConfig {
   readonly requestTimeoutSeconds: number;
   readonly shutdownTimeoutSeconds: number;
   readonly statsIntervalSeconds: number;
+  /** CloudWatch metrics, when `MetricsNamespace` is set. */
+  readonly metrics?: MetricsConfig;
   readonly logLevel: LogLevel;
+}
+
+export interface MetricsConfig {
+  readonly namespace: string;
+  readonly periodSeconds: number;
+  /** The core device's thing name, with `MetricsPerDevice`: a dimension of every metric sent per device. */
+  readonly coreDevice?: string;
 }
 
 export interface QueueConfig {
@@ -110,6 +119,13 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
   const inputSource = text('InputSource') as InputSource;
   const statusToIoTCore = text('StatusToIoTCore') === 'true';
   const ipc = checkIpcEnvironment(inputSource, statusToIoTCore, sources.env ?? {}, problems);
+  const metrics = metricsConfig(
+    text('MetricsNamespace'),
+    integer('MetricsIntervalSeconds'),
+    text('MetricsPerDevice') === 'true',
+    sources.env ?? {},
+    problems,
+  );
 
   if (problems.length > 0 || !defaultDeliveryStream) throw new ProblemsError(CONFIG_ERROR_HEADING, problems);
   return {
@@ -138,8 +154,32 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     requestTimeoutSeconds: integer('RequestTimeoutSeconds'),
     shutdownTimeoutSeconds: integer('ShutdownTimeoutSeconds'),
     statsIntervalSeconds: integer('StatsIntervalSeconds'),
+    metrics,
     logLevel: text('LogLevel') as LogLevel,
   };
+}
+
+/** Environment variable in which the Greengrass nucleus gives components the core device's thing name. */
+export const THING_NAME_ENV = 'AWS_IOT_THING_NAME';
+
+/** Metrics are on with a namespace; per device they need the thing name the nucleus gives every component. */
+function metricsConfig(
+  namespace: string | undefined,
+  periodSeconds: number,
+  perDevice: boolean,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): MetricsConfig | undefined {
+  if (!namespace) return undefined;
+  if (!perDevice) return { namespace, periodSeconds };
+  const coreDevice = env[THING_NAME_ENV]?.trim();
+  if (!coreDevice) {
+    problems.push(
+      `MetricsPerDevice is "true", which needs the core device's thing name in ${THING_NAME_ENV} (the Greengrass nucleus sets it for every component)`,
+    );
+    return undefined;
+  }
+  return { namespace, periodSeconds, coreDevice };
 }
 
 function queueShare(memorySizeKb: number): number {

@@ -23,8 +23,19 @@ export interface ConnectorOptions {
   readonly createStore?: (stream: DeliveryStreamTarget) => RecordStore;
   /** ARNs of streams whose durable stores hold records from an earlier run, to resume at start. */
   readonly storedStreams?: readonly string[];
-  /** Called when streams were released, with those still served (to let go of SDK clients). */
-  readonly onStreamsReleased?: (served: readonly DeliveryStreamTarget[]) => void;
+  /**
+   * Called when streams were released, with those still served (to let go of SDK clients) and the last counts of
+   * the released ones.
+   */
+  readonly onStreamsReleased?: (
+    served: readonly DeliveryStreamTarget[],
+    released: readonly StreamSnapshot[],
+  ) => void;
+  /**
+   * Called for every message refused at intake, with the name of its stream (the default stream when the message
+   * names none that could be read) and the status's error code.
+   */
+  readonly onIntakeRefused?: (streamName: string, errorCode: string) => void;
 }
 
 export interface ConnectorStats {
@@ -34,6 +45,7 @@ export interface ConnectorStats {
   readonly delivered: number;
   readonly failed: number;
   readonly retried: number;
+  readonly throttled: number;
   readonly queued: number;
   readonly calls: number;
   /** Firehose records accepted: fewer than the messages delivered when they are packed (`RecordPacking`). */
@@ -68,7 +80,7 @@ export class Connector {
       maxStreams: config.maxDeliveryStreams,
       pinnedArn: config.defaultDeliveryStream.arn,
       create: (stream, onIdle) => this.createDispatcher(stream, budget, sendBudget, onIdle),
-      onReleased: (served) => options.onStreamsReleased?.(served),
+      onReleased: (served, released) => options.onStreamsReleased?.(served, released),
       logger,
     });
     this.registry.open(config.defaultDeliveryStream);
@@ -120,11 +132,14 @@ export class Connector {
         this.registry.served(intake.record.stream.arn) ??
         (await this.dispatcherFor(intake.record.stream, requestId));
       if (!(dispatcher instanceof StreamDispatcher)) {
-        this.refuse(dispatcher);
+        this.refuse(dispatcher, intake.record.stream.name);
         return;
       }
       const refusal = await dispatcher.enqueue(intake.record);
-      if (refusal) this.options.publishStatus([refusal]);
+      if (refusal) {
+        this.options.onIntakeRefused?.(intake.record.stream.name, refusal.ErrorCode);
+        this.options.publishStatus([refusal]);
+      }
     } catch (error) {
       this.options.logger.error('Could not take in a message; answered it with an InternalError status', {
         topic,
@@ -162,7 +177,7 @@ export class Connector {
   stats(): ConnectorStats {
     const streams = this.registry.dispatchers().map((dispatcher) => dispatcher.stats);
     const released = this.registry.releasedTotals;
-    const sum = (key: keyof Omit<StreamSnapshot, 'stream' | 'queued'>) =>
+    const sum = (key: keyof Omit<StreamSnapshot, 'stream' | 'queued' | 'oldestAgeMs'>) =>
       streams.reduce((total, stream) => total + stream[key], released[key]);
     return {
       received: sum('received'),
@@ -171,6 +186,7 @@ export class Connector {
       delivered: sum('delivered'),
       failed: sum('failed'),
       retried: sum('retried'),
+      throttled: sum('throttled'),
       queued: streams.reduce((total, stream) => total + stream.queued, 0),
       calls: sum('calls'),
       records: sum('records'),
@@ -180,8 +196,9 @@ export class Connector {
     };
   }
 
-  private refuse(status: FailStatus): void {
+  private refuse(status: FailStatus, streamName = this.options.config.defaultDeliveryStream.name): void {
     this.refusedAtIntake++;
+    this.options.onIntakeRefused?.(streamName, status.ErrorCode);
     this.options.publishStatus([status]);
   }
 

@@ -4,8 +4,9 @@ import { Connector, type ConnectorStats } from './connector';
 import { MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET, ProblemsError, Topics } from './contract';
 import { FirehoseSender } from './firehose';
 import { describeError, type Logger } from './logger';
+import { CloudWatchSender, MetricsPublisher, type StreamSample } from './metrics';
 import { DiskRecordStore, lockQueueDirectory, type QueueDirectoryLock, storedStreamArns } from './store';
-import { StatusPublisher } from './streams';
+import { StatusPublisher, type StreamSnapshot } from './streams';
 import { describeSources, openTransports, type Transport } from './transport';
 
 /** Time allowed at shutdown for the last statuses to be acknowledged by the broker. */
@@ -36,6 +37,23 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   const { queue } = config;
   const onDisk = queue.store === 'disk';
   const queueLock = onDisk ? lockQueue(queue.directory, logger) : undefined;
+  // The connector reports to the metrics, and the metrics sample the connector.
+  const metricsLink: { connector?: Connector } = {};
+  const metrics = config.metrics
+    ? new MetricsPublisher({
+        periodMs: config.metrics.periodSeconds * 1000,
+        sample: () => metricsLink.connector!.stats().streams.map(streamSample),
+        defaultStream: config.defaultDeliveryStream.name,
+        maxStreams: config.maxDeliveryStreams,
+        sender: new CloudWatchSender({
+          namespace: config.metrics.namespace,
+          region: config.defaultDeliveryStream.region,
+          coreDevice: config.metrics.coreDevice,
+          credentials: options.credentials,
+        }),
+        logger,
+      })
+    : undefined;
   const connector = new Connector({
     config,
     sender,
@@ -51,8 +69,13 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
           })
       : undefined,
     storedStreams: onDisk ? storedStreamArns(queue.directory) : [],
-    onStreamsReleased: (served) => sender.retainRegionsOf(served),
+    onStreamsReleased: (served, released) => {
+      sender.retainRegionsOf(served);
+      for (const snapshot of released) metrics?.streamReleased(streamSample(snapshot));
+    },
+    onIntakeRefused: metrics && ((stream, errorCode) => metrics.countRefusal(stream, errorCode)),
   });
+  metricsLink.connector = connector;
 
   logger.info('Starting the Firehose connector', {
     defaultDeliveryStream: config.defaultDeliveryStream.arn,
@@ -62,6 +85,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
     queueStore: queue.store,
     queueDirectory: onDisk ? queue.directory : undefined,
     queueByteBudget: config.queueByteBudget,
+    metricsNamespace: config.metrics?.namespace,
     ...describeSources(config),
   });
   if (config.memorySizeTooSmall) {
@@ -79,6 +103,7 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   transportLink.transport = transport;
   await transport.ready();
   connector.start();
+  metrics?.start();
   logger.info('Ready', { topics: [Topics.json, Topics.binary], statusTopic: Topics.status });
 
   const statsTimer =
@@ -95,8 +120,18 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
       ?.stopIntake()
       .catch((error: unknown) => logger.warn('Closing intake failed', describeError(error)));
     const drained = await connector.stop(started + config.shutdownTimeoutSeconds * 1000);
-    // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone.
-    await withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS);
+    // Statuses are QoS 1: wait for the broker's acknowledgements, but not forever if it is gone. The last metrics
+    // go meanwhile, within the same time.
+    await Promise.all([
+      withTimeout(statuses.flush(), STATUS_FLUSH_TIMEOUT_MS),
+      metrics &&
+        withTimeout(
+          metrics
+            .stop()
+            .catch((error: unknown) => logger.warn('Sending the last metrics failed', describeError(error))),
+          STATUS_FLUSH_TIMEOUT_MS,
+        ),
+    ]);
     await withTimeout(transport.close(), STATUS_FLUSH_TIMEOUT_MS);
     sender.destroy();
     queueLock?.release();
@@ -111,6 +146,15 @@ export async function runConnector(config: ConnectorConfig, options: RunOptions)
   return {
     stats: () => connector.stats(),
     stop: () => (stopping ??= stop()),
+  };
+}
+
+/** A stream's counts as the metrics take them: its name is the last part of its ARN. */
+function streamSample(snapshot: StreamSnapshot): StreamSample {
+  return {
+    ...snapshot,
+    arn: snapshot.stream,
+    name: snapshot.stream.slice(snapshot.stream.lastIndexOf('/') + 1),
   };
 }
 

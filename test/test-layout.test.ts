@@ -17,9 +17,14 @@ const EXEMPT: readonly {
     testedBy: ['test/import-rules.test.ts'],
   },
   {
-    units: /^runtime\/(contract\/(component|topics)|firehose\/limits)\.ts$/,
+    units: /^runtime\/(contract\/(component|topics|metrics)|firehose\/limits)\.ts$/,
     reason: 'named constants, with no behaviour of their own',
-    testedBy: ['test/runtime/config.test.ts', 'test/lib/recipe.test.ts'],
+    testedBy: [
+      'test/runtime/config.test.ts',
+      'test/lib/recipe.test.ts',
+      'test/runtime/metrics/period-aggregator.test.ts',
+      'test/lib/connector-dashboard.test.ts',
+    ],
   },
   {
     units: /^runtime\/contract\/memory\.ts$/,
@@ -27,10 +32,11 @@ const EXEMPT: readonly {
     testedBy: ['test/runtime/config.test.ts'],
   },
   {
-    units: /^runtime\/(store\/record-store|transport\/transport)\.ts$/,
+    units: /^runtime\/(store\/record-store|transport\/transport|metrics\/metric-point)\.ts$/,
     reason: 'an interface; its rules are tested on each implementation',
     testedBy: [
       'test/helpers/record-store-suite.ts',
+      'test/runtime/metrics/cloudwatch-sender.test.ts',
       'test/runtime/transport/mqtt/mqtt-transport.test.ts',
       'test/integration/ipc.test.ts',
     ],
@@ -49,6 +55,11 @@ const EXEMPT: readonly {
     units: /^runtime\/local\/(firehose-protocol|http-listener)\.ts$/,
     reason: "the local Firehose endpoint's parts, tested through the endpoint with the real AWS SDK",
     testedBy: ['test/runtime/local/firehose-endpoint.test.ts', 'test/runtime/local/firehose-service.test.ts'],
+  },
+  {
+    units: /^runtime\/local\/cloudwatch-(protocol|service)\.ts$/,
+    reason: "the local CloudWatch endpoint's parts, tested through the endpoint with the real AWS SDK",
+    testedBy: ['test/runtime/local/cloudwatch-endpoint.test.ts'],
   },
   {
     units:

@@ -42,3 +42,5 @@ export {
   RUNTIME_RESERVE_BYTES,
 } from './memory';
 export { ProblemsError } from './problems-error';
+export { ConnectorMetrics, DEFAULT_METRICS_NAMESPACE, MetricDimension } from './metrics';
+export type { ConnectorMetricName, MetricDefinition, MetricUnitName } from './metrics';

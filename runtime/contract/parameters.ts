@@ -3,6 +3,7 @@
  * app (`lib/`) share. Names are kept verbatim from the Greengrass v1 connector where they exist.
  */
 import { SHUTDOWN_EXIT_SECONDS, WORK_DIR_ENV } from './component';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics';
 
 /** Matches a Firehose delivery stream ARN in any partition (aws, aws-cn, aws-us-gov, iso...) and region form. */
 export const DELIVERY_STREAM_ARN_PATTERN =
@@ -22,7 +23,8 @@ export interface IntegerParameter extends ParameterBase {
 }
 
 /** What a string parameter's value must look like; `checkParameterValue` applies the rule. */
-export type StringFormat = 'delivery-stream-arn' | 'broker-url' | 'client-id' | 'absolute-path';
+export type StringFormat =
+  'delivery-stream-arn' | 'broker-url' | 'client-id' | 'absolute-path' | 'metrics-namespace';
 
 export interface StringParameter extends ParameterBase {
   readonly kind: 'string';
@@ -230,6 +232,29 @@ export const PARAMETERS = {
     description:
       'How often a stats log line is written (received, sent, failed, retried, queued per stream). 0 disables it.',
   },
+  MetricsNamespace: {
+    kind: 'string',
+    default: '',
+    format: 'metrics-namespace',
+    valid: '1 to 255 printable ASCII characters, not starting with "AWS/" or ":"',
+    description: `CloudWatch namespace of the connector's metrics (PutMetricData, with the same credentials as Firehose); empty turns metrics off. The CDK deployment sets ${DEFAULT_METRICS_NAMESPACE} and allows exactly that namespace.`,
+  },
+  MetricsIntervalSeconds: {
+    kind: 'integer',
+    default: 60,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    description:
+      'Length of a metrics period: counts are summed and the queue sampled over it, and its points sent at its end in one PutMetricData call. Under 60 only for tests: CloudWatch keeps these metrics per minute, and bills every call.',
+  },
+  MetricsPerDevice: {
+    kind: 'choice',
+    default: 'false',
+    choices: ['false', 'true'],
+    description:
+      "true: also publish each metric with the core device's thing name (AWS_IOT_THING_NAME, set by the Greengrass nucleus) as a dimension. Every device then adds metrics of its own, each billed monthly.",
+  },
   LogLevel: {
     kind: 'choice',
     default: 'info',
@@ -377,5 +402,11 @@ function formatProblem(format: StringFormat, text: string): 'invalid' | 'relativ
     case 'absolute-path':
       // The component's steps run in its work folder, which a relative path would silently depend on.
       return text.startsWith('/') ? undefined : 'relative';
+    case 'metrics-namespace':
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html: printable ASCII,
+      // pattern [^:].*, and AWS/ is reserved for AWS services.
+      return /^[\x20-\x7e]{1,255}$/.test(text) && !text.startsWith(':') && !text.startsWith('AWS/')
+        ? undefined
+        : 'invalid';
   }
 }

@@ -1,16 +1,22 @@
 import { resolve } from 'node:path';
-import { loadConfig } from '../config';
-import { RECOMMENDED_MEMORY_SIZE_KB, Topics } from '../contract';
+import { type ConnectorConfig, loadConfig } from '../config';
+import { DEFAULT_METRICS_NAMESPACE, RECOMMENDED_MEMORY_SIZE_KB, Topics } from '../contract';
 import { createLogger } from '../logger';
 import { runConnector, type RunningConnector } from '../run';
+import { LocalCloudWatchEndpoint } from './cloudwatch-endpoint';
+import type { AcceptedMetricData } from './cloudwatch-service';
 import { startEmbeddedBroker } from './embedded-broker';
 import { LocalFirehoseEndpoint } from './firehose-endpoint';
+import { summarizeMetricData } from './metrics-summary';
 
 /** The stream the local mode sends to unless the configuration names another. */
 export const LOCAL_DELIVERY_STREAM_ARN =
   'arn:aws:firehose:us-east-1:000000000000:deliverystream/local-stream';
 const LOCAL_MQTT_PORT = 1883;
 const LOCAL_FIREHOSE_PORT = 4573;
+const LOCAL_CLOUDWATCH_PORT = 4582;
+/** Short periods, so that a newcomer sees the metrics soon; a device's default is a minute. */
+const LOCAL_METRICS_INTERVAL_SECONDS = 10;
 
 export interface LocalModeOptions {
   readonly configFile?: string;
@@ -41,6 +47,17 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
     }),
   );
   process.env.AWS_ENDPOINT_URL_FIREHOSE = endpoint.url;
+  // What the connector would send to CloudWatch is printed as it arrives.
+  const screen = new Screen();
+  const cloudWatchOptions = {
+    host: '127.0.0.1',
+    onData: (call: AcceptedMetricData) => screen.print(summarizeMetricData(call)),
+  };
+  const cloudWatch = await LocalCloudWatchEndpoint.start({
+    ...cloudWatchOptions,
+    port: LOCAL_CLOUDWATCH_PORT,
+  }).catch(() => LocalCloudWatchEndpoint.start({ ...cloudWatchOptions, port: 0 }));
+  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudWatch.url;
 
   const config = loadConfig({
     file: options.configFile,
@@ -51,6 +68,8 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
       MemorySize: RECOMMENDED_MEMORY_SIZE_KB,
       LogLevel: 'warn',
       StatsIntervalSeconds: 0,
+      MetricsNamespace: DEFAULT_METRICS_NAMESPACE,
+      MetricsIntervalSeconds: LOCAL_METRICS_INTERVAL_SECONDS,
     },
     overrides: { MqttBrokerUrl: broker.url },
   });
@@ -66,6 +85,7 @@ export async function runLocal(options: LocalModeOptions): Promise<RunningConnec
   Firehose       ${endpoint.url} (local endpoint, any stream name accepted)
   Records land   ${dataDir}/${stream}/YYYY/MM/DD/HH/
   Publishing     every ${config.publishIntervalSeconds} s (PublishInterval)
+  CloudWatch     ${cloudWatch.url} (local endpoint: ${describeMetrics(config.metrics)})
 
 Send a record (in another terminal):
   npx mqtt pub -h 127.0.0.1 -p ${broker.port} -q 1 -t ${Topics.json} -m '{"request":{"data":"Message from Firehose Connector Test"},"id":"req_123"}'
@@ -74,7 +94,7 @@ Watch the statuses:
 (mosquitto_pub / mosquitto_sub take the same -h -p -q -t -m flags.) Stop with Ctrl+C.
 
 `);
-  const counter = startCounter(running, endpoint);
+  const counter = startCounter(running, endpoint, screen);
   return {
     stats: () => running.stats(),
     stop: async () => {
@@ -82,22 +102,48 @@ Watch the statuses:
       process.stdout.write('\n');
       await running.stop();
       await endpoint.stop();
+      await cloudWatch.stop();
       await broker.close();
     },
   };
 }
 
+function describeMetrics(metrics: ConnectorConfig['metrics']): string {
+  if (!metrics) return 'metrics off, MetricsNamespace is empty';
+  return `metrics of namespace ${metrics.namespace} printed every ${metrics.periodSeconds} s`;
+}
+
 /** A live line of counts: rewritten in place on a terminal, printed on change elsewhere. */
-function startCounter(running: RunningConnector, endpoint: LocalFirehoseEndpoint): NodeJS.Timeout {
-  let last = '';
+function startCounter(
+  running: RunningConnector,
+  endpoint: LocalFirehoseEndpoint,
+  screen: Screen,
+): NodeJS.Timeout {
   return setInterval(() => {
     const stats = running.stats();
     const { acceptedRecords, billedBytes } = endpoint.stats;
-    const line =
+    screen.status(
       `received ${stats.received} | delivered ${stats.delivered} | failed ${stats.failed + stats.rejected}` +
-      ` | queued ${stats.queued} | Firehose records ${acceptedRecords}, billed as ${billedBytes / 1024} KB`;
-    if (line === last) return;
-    last = line;
-    process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
+        ` | queued ${stats.queued} | Firehose records ${acceptedRecords}, billed as ${billedBytes / 1024} KB`,
+    );
   }, 1000);
+}
+
+/** Lines printed for good, under which a terminal keeps the live line of counts. */
+class Screen {
+  private last = '';
+  private readonly tty = process.stdout.isTTY;
+
+  /** The live line: rewritten in place on a terminal, printed when it changes elsewhere. */
+  status(line: string): void {
+    if (line === this.last) return;
+    this.last = line;
+    process.stdout.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`);
+  }
+
+  print(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    const text = lines.join('\n') + '\n';
+    process.stdout.write(this.tty ? `\r\x1b[K${text}${this.last}` : text);
+  }
 }

@@ -25,6 +25,10 @@ export class MemoryRecordStore implements RecordStore {
     return this._readyBytes;
   }
 
+  nextEnqueuedAt(): number | undefined {
+    return this.head < this.ready.length ? this.ready[this.head].enqueuedAt : undefined;
+  }
+
   append(record: QueuedRecord): Promise<void> {
     this.push(record);
     return Promise.resolve();

@@ -31,6 +31,8 @@ export interface RecordStore {
   readonly readyCount: number;
   /** Data bytes waiting to be leased. */
   readonly readyBytes: number;
+  /** When the record `lease` returns next entered the queue; undefined when none is ready. */
+  nextEnqueuedAt(): number | undefined;
   append(record: QueuedRecord): Promise<void>;
   /** Takes records from the head, in order, up to both limits (always at least one if any is ready). */
   lease(maxRecords: number, maxBytes: number): QueuedRecord[];

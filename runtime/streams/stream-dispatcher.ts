@@ -89,6 +89,8 @@ export interface StreamStats {
   failed: number;
   /** Record sends that failed with a retryable error and went back to the queue. */
   retried: number;
+  /** Records Firehose refused one by one because the stream was at its quota (counted in `retried` too). */
+  throttled: number;
   calls: number;
   /** Firehose records accepted: one per delivered message, or fewer with `RecordPacking`. */
   records: number;
@@ -107,6 +109,7 @@ export function zeroCounts(): Omit<StreamStats, 'stream'> {
     delivered: 0,
     failed: 0,
     retried: 0,
+    throttled: 0,
     calls: 0,
     records: 0,
     bytes: 0,
@@ -117,6 +120,8 @@ export function zeroCounts(): Omit<StreamStats, 'stream'> {
 /** A stream's counters with the records it holds now. */
 export interface StreamSnapshot extends StreamStats {
   readonly queued: number;
+  /** Age of the oldest record at the head of the queue or in a call; 0 when none. */
+  readonly oldestAgeMs: number;
 }
 
 /**
@@ -157,7 +162,7 @@ export class StreamDispatcher {
   }
 
   get stats(): StreamSnapshot {
-    return { ...this.counters, queued: this.options.store.count };
+    return { ...this.counters, queued: this.options.store.count, oldestAgeMs: this.oldestAgeMs() };
   }
 
   /** Whether its records wait in files: an idle stream then holds file handles worth giving back at once. */
@@ -424,6 +429,7 @@ export class StreamDispatcher {
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
+    this.counters.throttled += settled.throttled;
     this.counters.records += settled.accepted.records;
     this.counters.bytes += settled.accepted.bytes;
     this.counters.billedBytes += settled.billedBytes;
@@ -464,6 +470,18 @@ export class StreamDispatcher {
       for (const record of ended) this.options.budget.free(recordFootprint(record));
     }
     if (statuses.length > 0) this.options.report(statuses);
+  }
+
+  /**
+   * Records retried go to the end of the queue, so the oldest record may be neither at the head nor in a call; the
+   * head's age still grows while the queue does not move, which is what the metric is for.
+   */
+  private oldestAgeMs(): number {
+    let oldest = this.options.store.nextEnqueuedAt() ?? Number.POSITIVE_INFINITY;
+    for (const batch of this.inFlight.keys()) {
+      for (const record of batch) oldest = Math.min(oldest, record.enqueuedAt);
+    }
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, this.now() - oldest);
   }
 
   private exhaustedReason(record: QueuedRecord): string | undefined {

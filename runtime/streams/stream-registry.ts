@@ -12,8 +12,8 @@ export interface StreamRegistryOptions {
    * cannot open).
    */
   readonly create: (stream: DeliveryStreamTarget, onIdle: () => void) => StreamDispatcher;
-  /** Called after streams were released, with the streams still served. */
-  readonly onReleased: (served: readonly DeliveryStreamTarget[]) => void;
+  /** Called after streams were released, with the streams still served and the released ones' last counts. */
+  readonly onReleased: (served: readonly DeliveryStreamTarget[], released: readonly StreamSnapshot[]) => void;
   readonly logger: Logger;
   /** How long an override stream stays served once it holds nothing. @default 10000 */
   readonly idleReleaseMs?: number;
@@ -21,7 +21,7 @@ export interface StreamRegistryOptions {
 }
 
 /** Counters of the streams released so far, so that totals survive their dispatchers. */
-export type ReleasedTotals = Omit<StreamSnapshot, 'stream' | 'queued'>;
+export type ReleasedTotals = Omit<StreamSnapshot, 'stream' | 'queued' | 'oldestAgeMs'>;
 
 /** Thrown by `acquire` when every one of `maxStreams` streams holds records. */
 export class TooManyStreamsError extends Error {
@@ -150,10 +150,12 @@ export class StreamRegistry {
   }
 
   private release(entries: readonly Entry[]): void {
+    const snapshots: StreamSnapshot[] = [];
     for (const entry of entries) {
       const { arn } = entry.stream;
       this.entries.delete(arn);
       const counters = entry.dispatcher.stats;
+      snapshots.push(counters);
       for (const key of Object.keys(this.released) as (keyof ReleasedTotals)[]) {
         this.released[key] += counters[key];
       }
@@ -172,6 +174,9 @@ export class StreamRegistry {
       streams: entries.map((entry) => entry.stream.name),
       served: this.entries.size,
     });
-    this.options.onReleased([...this.entries.values()].map((entry) => entry.stream));
+    this.options.onReleased(
+      [...this.entries.values()].map((entry) => entry.stream),
+      snapshots,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { QueuedRecord, RecordStore } from '../../runtime/store/record-store';
-import { queuedRecord, requestIds, sizedRecord, variedRecords } from './factories';
+import { queuedRecord, requestIds, sizedRecord, TEST_ENQUEUED_AT, variedRecords } from './factories';
 
 /** Leases everything ready. */
 export function leaseAll(store: RecordStore): QueuedRecord[] {
@@ -52,6 +52,24 @@ export function recordStoreSuite(open: () => RecordStore): void {
 
       // Assess
       expect(leased).toEqual(written);
+    });
+
+    it('tells when the record leased next entered the queue, without taking it, and nothing once none is ready', async () => {
+      // Prepare
+      const store = openStore();
+      await appendAll(
+        store,
+        [0, 1, 2].map((index) => queuedRecord(index)),
+      );
+      store.lease(1, Number.MAX_SAFE_INTEGER);
+
+      // Act
+      const next = store.nextEnqueuedAt();
+
+      // Assess
+      expect(next).toBe(TEST_ENQUEUED_AT + 1);
+      expect(requestIds(leaseAll(store))).toEqual(['r1', 'r2']);
+      expect(store.nextEnqueuedAt()).toBeUndefined();
     });
 
     it('leases nothing when nothing is ready', async () => {

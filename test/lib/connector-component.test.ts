@@ -22,7 +22,7 @@ describe('device permissions', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: ['GreengrassV2TokenExchangeRole'] });
   });
 
-  test('are exactly PutRecord and PutRecordBatch on the stream, and reading the one artifact object', () => {
+  test('are exactly PutRecord and PutRecordBatch on the stream, reading the one artifact object, and PutMetricData in the metrics namespace', () => {
     // Act
     const synthesized = synth();
 
@@ -60,7 +60,38 @@ describe('device permissions', () => {
           },
         ],
       },
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'cloudwatch:PutMetricData',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'GreengrassFirehoseConnector' } },
+          },
+        ],
+      },
     ]);
+  });
+
+  test('allow PutMetricData only in the namespace set with metricsNamespace', () => {
+    // Act
+    const { template } = synth({ metricsNamespace: 'Fleet/Firehose' });
+
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['GreengrassV2TokenExchangeRole'],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'cloudwatch:PutMetricData',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'Fleet/Firehose' } },
+          },
+        ],
+      },
+    });
   });
 
   test('cover the extra streams a message may name', () => {
@@ -155,7 +186,7 @@ describe('device permissions', () => {
 });
 
 describe('component version', () => {
-  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input, packing for the deployed stream and its ARN', () => {
+  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input, packing and metrics on, plus the deployed stream ARN', () => {
     // Act
     const synthesized = synth();
 
@@ -163,6 +194,7 @@ describe('component version', () => {
     const recipe = recipeOf(synthesized.template);
     expect(recipe.ComponentConfiguration.DefaultConfiguration).toEqual({
       ...defaultParameterValues(),
+      MetricsNamespace: 'GreengrassFirehoseConnector',
       InputSource: 'ipc',
       RecordPacking: 'default-stream',
       RecordSeparator: '\\n',
@@ -170,6 +202,16 @@ describe('component version', () => {
       DefaultDeliveryStreamArn: streamArnMarker(synthesized),
       accessControl: buildAccessControl({ componentName: DEFAULT_COMPONENT_NAME }),
     });
+  });
+
+  test('turns metrics on with the namespace the devices may publish to', () => {
+    // Act
+    const { template } = synth({ metricsNamespace: 'Fleet/Firehose' });
+
+    // Assess
+    expect(recipeOf(template).ComponentConfiguration.DefaultConfiguration.MetricsNamespace).toBe(
+      'Fleet/Firehose',
+    );
   });
 
   test('is named and versioned from context', () => {

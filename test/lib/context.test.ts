@@ -46,6 +46,9 @@ describe('parseContext', () => {
       statusBridgeVersion: '2.3.2',
       statusBridgeBrokerUri: 'tcp://127.0.0.1:1883',
       statusToIoTCore: false,
+      metricsNamespace: 'GreengrassFirehoseConnector',
+      alarmEmail: undefined,
+      oldestRecordAgeAlarmSeconds: 900,
       connectorParameters: {},
     });
   });
@@ -324,6 +327,27 @@ describe('parseContext', () => {
       [
         'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
         '  - StatusToIoTCore: received "true"; allowed: not settable here: use -c statusToIoTCore=true, which also grants PublishToIoTCore in the recipe and creates the AWS IoT policy',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects the MetricsNamespace parameter, pointing to the metricsNamespace key', () => {
+    // Act & Assess
+    expect(() => parse({ targetArn: THING_GROUP_ARN, MetricsNamespace: 'Mine' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - MetricsNamespace: received "Mine"; allowed: not settable here: use -c metricsNamespace=..., which also sets the namespace the devices may publish to and the dashboard and alarms read',
+      ].join('\n'),
+    );
+  });
+
+  test('rejects a metrics namespace the runtime would refuse, and an alarm e-mail that is no address', () => {
+    // Act & Assess
+    expect(() => parse({ metricsNamespace: 'AWS/Firehose', alarmEmail: 'ops' })).toThrow(
+      [
+        'Invalid CDK context (set with -c key=value or in cdk.json "context"):',
+        '  - metricsNamespace: received "AWS/Firehose"; allowed: 1 to 255 printable ASCII characters, not starting with "AWS/" or ":"',
+        '  - alarmEmail: received "ops"; allowed: an e-mail address',
       ].join('\n'),
     );
   });

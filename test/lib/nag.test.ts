@@ -64,12 +64,13 @@ describe('cdk-nag AwsSolutions', () => {
     );
   });
 
-  test("acknowledges only the wildcards on the two output prefixes and the component's versions, and the unused Firehose CIDR mapping", () => {
+  test("acknowledges only the wildcards on the two output prefixes, the component's versions and PutMetricData, and the unused Firehose CIDR mapping", () => {
     // Act
     const { app } = synth();
 
     // Assess
     expect(Object.keys(acknowledgments(app)).sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/data/*]',
       'Annotation::AwsSolutions-IAM5[Resource::<PipelineBucket5BC3F8EA.Arn>/errors/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:greengrass:<AWS::Region>:<AWS::AccountId>:components:community.greengrass.FirehoseConnector:versions:*]',

@@ -55,6 +55,7 @@ describe('names of account-wide and region-wide resources', () => {
     expect(Object.values(policies).map((policy) => joinText(policy.Properties.PolicyName))).toEqual([
       'FirehoseConnectorDevices-FirehoseConnectorStaging-<Ref:AWS::Region>-artifact',
       'FirehoseConnectorDevices-FirehoseConnectorStaging-<Ref:AWS::Region>',
+      'FirehoseConnectorDevices-FirehoseConnectorStaging-<Ref:AWS::Region>-metrics',
     ]);
   });
 

@@ -271,4 +271,61 @@ describe('loadConfig', () => {
     expect(config.queueByteBudget).toBe(MIN_QUEUE_BYTE_BUDGET);
     expect(config.memorySizeTooSmall).toBe(true);
   });
+
+  it('leaves metrics off unless a namespace is given', () => {
+    // Act
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN } });
+
+    // Assess
+    expect(config.metrics).toBeUndefined();
+  });
+
+  it('turns metrics on with a namespace, a minute a period, per stream only', () => {
+    // Act
+    const config = loadConfig({ env: { DefaultDeliveryStreamArn: ARN, MetricsNamespace: 'Fleet/Firehose' } });
+
+    // Assess
+    expect(config.metrics).toEqual({ namespace: 'Fleet/Firehose', periodSeconds: 60 });
+  });
+
+  it("adds the core device's thing name, which the nucleus gives every component, with MetricsPerDevice", () => {
+    // Act
+    const config = loadConfig({
+      env: {
+        DefaultDeliveryStreamArn: ARN,
+        MetricsNamespace: 'Fleet/Firehose',
+        MetricsPerDevice: 'true',
+        AWS_IOT_THING_NAME: 'core-7',
+      },
+    });
+
+    // Assess
+    expect(config.metrics).toEqual({ namespace: 'Fleet/Firehose', periodSeconds: 60, coreDevice: 'core-7' });
+  });
+
+  it('refuses MetricsPerDevice without a thing name', () => {
+    // Act
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { DefaultDeliveryStreamArn: ARN, MetricsNamespace: 'Fleet', MetricsPerDevice: 'true' },
+      }),
+    );
+
+    // Assess
+    expect(problems).toEqual([
+      'MetricsPerDevice is "true", which needs the core device\'s thing name in AWS_IOT_THING_NAME (the Greengrass nucleus sets it for every component)',
+    ]);
+  });
+
+  it('refuses a metrics namespace reserved for AWS services', () => {
+    // Act
+    const problems = problemsOf(() =>
+      loadConfig({ env: { DefaultDeliveryStreamArn: ARN, MetricsNamespace: 'AWS/Firehose' } }),
+    );
+
+    // Assess
+    expect(problems).toEqual([
+      'MetricsNamespace is "AWS/Firehose"; expected 1 to 255 printable ASCII characters, not starting with "AWS/" or ":"',
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-strea
 import { silentLogger } from '../../runtime/logger';
 import type { StatusEntry } from '../../runtime/message/status';
 import { MemoryRecordStore } from '../../runtime/store/memory-record-store';
+import type { StreamSnapshot } from '../../runtime/streams/stream-dispatcher';
 import { streamArn } from '../helpers/factories';
 import { FakeSender, permanent } from '../helpers/fake-sender';
 import { settle, useFakeTime } from '../helpers/fake-time';
@@ -24,6 +25,8 @@ function setup(
   const sender = new FakeSender();
   const statuses: StatusEntry[] = [];
   const released: string[][] = [];
+  const releasedCounts: StreamSnapshot[] = [];
+  const refused: [string, string][] = [];
   const config = loadConfig({
     env: {},
     overrides: { DefaultDeliveryStreamArn: streamArn('main'), PublishInterval: 0, ...parameters },
@@ -33,7 +36,11 @@ function setup(
     sender,
     logger: silentLogger,
     publishStatus: (entries) => statuses.push(...entries),
-    onStreamsReleased: (served) => released.push(served.map((stream) => stream.name)),
+    onStreamsReleased: (served, counts) => {
+      released.push(served.map((stream) => stream.name));
+      releasedCounts.push(...counts);
+    },
+    onIntakeRefused: (stream, errorCode) => refused.push([stream, errorCode]),
     createStore: options.createStore,
   });
   connectors.push(connector);
@@ -43,7 +50,7 @@ function setup(
       Topics.json,
       Buffer.from(JSON.stringify({ request: { data, delivery_stream_arn: streamArn }, id })),
     );
-  return { connector, sender, statuses, released, publish };
+  return { connector, sender, statuses, released, releasedCounts, refused, publish };
 }
 
 describe('Connector', () => {
@@ -153,6 +160,58 @@ describe('Connector', () => {
     ]);
     expect(connector.stats()).toMatchObject({ received: 2, delivered: 2 });
     expect(released).toEqual([['main']]);
+  });
+
+  it('hands over the last counts of a stream it releases', async () => {
+    // Prepare
+    const { statuses, releasedCounts, publish } = setup({ MaxDeliveryStreams: 2 });
+    await publish('a', 'a', streamArn('s1'));
+    await publish('b', 'b', streamArn('s1'));
+    await waitFor(() => statuses.length === 2);
+
+    // Act
+    await publish('c', 'c', streamArn('s2'));
+    await waitFor(() => statuses.length === 3);
+
+    // Assess
+    expect(releasedCounts).toEqual([
+      expect.objectContaining({ stream: streamArn('s1'), received: 2, delivered: 2, queued: 0 }),
+    ]);
+  });
+
+  it('tells the stream and error code of each message refused at intake, the default stream when none is named', async () => {
+    // Prepare: the default stream holds a record in a call that does not answer yet.
+    const { connector, sender, statuses, refused, publish } = setup({ MaxDeliveryStreams: 1 });
+    const release = sender.hold();
+    await publish('held', 'held');
+
+    // Act
+    await connector.handleMessage(Topics.json, Buffer.from('not json'));
+    await publish('x', 'elsewhere', streamArn('s2'));
+    await publish('y', 'bad-arn', 'arn:aws:firehose:nowhere');
+    release();
+    await waitFor(() => statuses.length === 4);
+
+    // Assess
+    expect(refused).toEqual([
+      ['main', 'InvalidJson'],
+      ['s2', 'TooManyDeliveryStreams'],
+      ['main', 'InvalidDeliveryStreamArn'],
+    ]);
+  });
+
+  it('tells the stream of a message its full queue refused', async () => {
+    // Prepare: a call that does not answer keeps the records of s2 in its queue.
+    const { sender, refused, publish } = setup({ DeliveryStreamQueueSize: 2000 });
+    const release = sender.hold();
+    for (let index = 0; index < 2000; index++) await publish('x', `r${index}`, streamArn('s2'));
+
+    // Act
+    await publish('x', 'one too many', streamArn('s2'));
+    release();
+
+    // Assess
+    expect(refused).toEqual([['s2', 'QueueFull']]);
   });
 
   it('releases an idle override stream after ten seconds, and keeps the default stream', async () => {

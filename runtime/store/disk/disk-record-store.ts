@@ -124,6 +124,17 @@ export class DiskRecordStore implements RecordStore {
     return this.counts.readyBytes;
   }
 
+  /** Reads the header of the record at the cursor (a block the next lease reads anyway). */
+  nextEnqueuedAt(): number | undefined {
+    if (this.putBack.length > 0) return this.putBack[0].record.enqueuedAt;
+    if (this.counts.readyCount === 0 || this.closing) return undefined;
+    this.tail.flush();
+    const segment = this.cursor.position();
+    if (!segment) return undefined;
+    const header = this.cursor.peek(segment);
+    return 'unreadable' in header ? undefined : header.enqueuedAt;
+  }
+
   /**
    * Writes the record to the end of the queue; resolves once the OS has it, and with `always`, the device. Appends
    * made in one synchronous run share one write, made before any of them resolves.

@@ -427,6 +427,63 @@ describe('StreamDispatcher', () => {
     expect(statuses.filter((status) => status.status !== 'success')).toEqual([]);
     expect(elapsedMs).toBeLessThanOrEqual(20_000);
   });
+
+  it('counts the records refused one by one for the quota as throttled, and retried', async () => {
+    // Prepare: two records refused with "Slow down.", one with another retryable error.
+    const { sender, statuses, dispatcher, enqueue } = setup();
+    let answered = 0;
+    sender.respond = () => {
+      answered++;
+      if (answered <= 2) return retryable();
+      if (answered === 3) return retryable('InternalFailure', 'We encountered an internal error.');
+      return { ok: true, recordId: 'id' };
+    };
+    await enqueue(5);
+
+    // Act
+    dispatcher.flush();
+    await advanceUntil(() => statuses.length === 5, '5 statuses');
+
+    // Assess
+    expect(dispatcher.stats).toMatchObject({ delivered: 5, retried: 3, throttled: 2 });
+  });
+
+  it('gives the age of the record at the head of the queue, and 0 once it is empty', async () => {
+    // Prepare
+    const { dispatcher, statuses, enqueue } = setup();
+    await enqueue(1, 10, 'first');
+    await advance(3000);
+    await enqueue(1, 10, 'second');
+    await advance(1000);
+
+    // Act
+    const waiting = dispatcher.stats.oldestAgeMs;
+    dispatcher.flush();
+    await advanceUntil(() => statuses.length === 2, '2 statuses');
+
+    // Assess
+    expect(waiting).toBe(4000);
+    expect(dispatcher.stats.oldestAgeMs).toBe(0);
+  });
+
+  it('counts the records of a call in flight in the oldest age', async () => {
+    // Prepare: a call that does not answer yet, then a younger record at the head of the queue.
+    const { sender, dispatcher, enqueue } = setup();
+    const release = sender.hold();
+    await enqueue(1, 10, 'in-flight');
+    dispatcher.flush();
+    await advance(2000);
+    await enqueue(1, 10, 'queued');
+
+    // Act
+    await advance(500);
+    const age = dispatcher.stats.oldestAgeMs;
+    release();
+
+    // Assess
+    expect(sender.calls).toHaveLength(1);
+    expect(age).toBe(2500);
+  });
 });
 
 describe('StreamDispatcher with packing (RecordPacking)', () => {

@@ -8,7 +8,7 @@ import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
 import { DiskRecordStore } from '../../../runtime/store/disk/disk-record-store';
 import { MemoryRecordStore } from '../../../runtime/store/memory-record-store';
 import type { RecordStore } from '../../../runtime/store/record-store';
-import { StreamDispatcher } from '../../../runtime/streams/stream-dispatcher';
+import { StreamDispatcher, type StreamSnapshot } from '../../../runtime/streams/stream-dispatcher';
 import {
   StreamRegistry,
   type StreamRegistryOptions,
@@ -242,11 +242,29 @@ describe('StreamRegistry', () => {
       delivered: 1,
       failed: 0,
       retried: 0,
+      throttled: 0,
       calls: 1,
       records: 1,
       bytes: 10,
       billedBytes: 5120,
     });
+  });
+
+  it('hands over the last counts of the streams it releases, for the metrics', async () => {
+    // Prepare
+    const lastCounts: StreamSnapshot[] = [];
+    const { send } = setup({
+      onReleased: (_served, released) => lastCounts.push(...released),
+    });
+    await send('s1');
+
+    // Act
+    await advance(15_000);
+
+    // Assess
+    expect(lastCounts).toEqual([
+      expect.objectContaining({ stream: streamArn('s1'), received: 1, delivered: 1, queued: 0 }),
+    ]);
   });
 
   it('throws the error of a stream whose dispatcher cannot be made, and serves nothing for it', async () => {

@@ -838,4 +838,37 @@ describe('DiskRecordStore', () => {
       expect(arns).toEqual([]);
     });
   });
+
+  describe('the head of the queue', () => {
+    it('reads when the record leased next entered the queue from the file, after a reopen', async () => {
+      // Prepare
+      const folder = tempFolder();
+      const first = open(folder);
+      await appendAll(
+        first,
+        [0, 1, 2].map((index) => queuedRecord(index)),
+      );
+      await first.close();
+      const store = open(folder);
+      store.lease(1, Number.MAX_SAFE_INTEGER);
+
+      // Act
+      const next = store.nextEnqueuedAt();
+
+      // Assess
+      expect(next).toBe(TEST_ENQUEUED_AT + 1);
+    });
+
+    it('tells the enqueue time of a record appended in this turn, not yet written', () => {
+      // Prepare
+      const store = open(tempFolder());
+      void store.append(queuedRecord(5));
+
+      // Act
+      const next = store.nextEnqueuedAt();
+
+      // Assess
+      expect(next).toBe(TEST_ENQUEUED_AT + 5);
+    });
+  });
 });

@@ -1,0 +1,177 @@
+import { type ConnectorMetricName, ConnectorMetrics } from '../contract';
+import type { MetricPoint, StatisticSet } from './metric-point';
+
+/** The counts a stream's dispatcher has kept since it was made, and its queue now: what the connector reports. */
+export interface StreamSample {
+  /** The stream's ARN: one dispatcher's counts at a time, from zero each time the stream is served anew. */
+  readonly arn: string;
+  /** The stream's name, the metrics' `DeliveryStream` dimension. */
+  readonly name: string;
+  readonly received: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly retried: number;
+  readonly throttled: number;
+  readonly calls: number;
+  readonly queued: number;
+  readonly oldestAgeMs: number;
+}
+
+type CountName = 'received' | 'delivered' | 'failed' | 'dropped' | 'retried' | 'throttled' | 'calls';
+
+/**
+ * The metric each cumulative count of a stream becomes. Packing (issue 18) adds `FirehoseRecords` and `BilledBytes`
+ * here, once the streams' counts carry Firehose records and billed bytes.
+ */
+const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
+  received: 'MessagesReceived',
+  delivered: 'RecordsDelivered',
+  failed: 'RecordsFailed',
+  dropped: 'RecordsDropped',
+  retried: 'RecordsRetried',
+  throttled: 'RecordsThrottled',
+  calls: 'FirehoseCalls',
+};
+const COUNT_NAMES = Object.keys(COUNTERS) as CountName[];
+
+/**
+ * Where the counts of streams beyond `maxStreams` in one period go. Parentheses and spaces are not allowed in
+ * stream names, so no stream can be mistaken for it.
+ */
+export const OTHER_STREAMS = '(other streams)';
+
+class Samples {
+  private count = 0;
+  private sum = 0;
+  private minimum = Number.POSITIVE_INFINITY;
+  private maximum = Number.NEGATIVE_INFINITY;
+
+  add(value: number): void {
+    this.count++;
+    this.sum += value;
+    this.minimum = Math.min(this.minimum, value);
+    this.maximum = Math.max(this.maximum, value);
+  }
+
+  get statistics(): StatisticSet | undefined {
+    if (this.count === 0) return undefined;
+    return { sampleCount: this.count, sum: this.sum, minimum: this.minimum, maximum: this.maximum };
+  }
+}
+
+/** What one stream did in the open period. */
+class StreamPeriod {
+  /** Sampled in this period: its counters that go every period are sent even when zero. */
+  served = false;
+  readonly counts = zeroCounts();
+  readonly rejected = new Map<string, number>();
+  readonly queueDepth = new Samples();
+  readonly oldestAge = new Samples();
+}
+
+function zeroCounts(): Record<CountName, number> {
+  return { received: 0, delivered: 0, failed: 0, dropped: 0, retried: 0, throttled: 0, calls: 0 };
+}
+
+/**
+ * Turns the connector's cumulative counts into sums per period, and its queue readings into statistic sets, one
+ * point per metric and stream. It holds the open period and the last counts of each stream served, so its memory is
+ * bounded by `maxStreams` whatever streams publishers name: the streams beyond it in a period share the
+ * `OTHER_STREAMS` points, which also bounds the metrics CloudWatch bills.
+ */
+export class PeriodAggregator {
+  private streams = new Map<string, StreamPeriod>();
+  /** The counts each served stream had when last observed, by ARN. */
+  private readonly last = new Map<string, Record<CountName, number>>();
+
+  /**
+   * `maxStreams`: streams with points of their own per period; `pinnedStream`, the default stream, always has its
+   * own, whatever came first.
+   */
+  constructor(
+    private readonly maxStreams: number,
+    private readonly pinnedStream: string,
+  ) {}
+
+  /** Adds what the streams served counted since they were last observed, and samples their queues. */
+  observe(samples: readonly StreamSample[]): void {
+    const seen = new Set<string>();
+    for (const sample of samples) {
+      seen.add(sample.arn);
+      const period = this.add(sample);
+      period.queueDepth.add(sample.queued);
+      period.oldestAge.add(sample.oldestAgeMs / 1000);
+    }
+    // A stream released without its last counts reported: forget it, so that `last` stays bounded.
+    for (const arn of this.last.keys()) if (!seen.has(arn)) this.last.delete(arn);
+  }
+
+  /** Adds the last counts of a stream no longer served; its next dispatcher counts from zero. */
+  retire(sample: StreamSample): void {
+    this.add(sample);
+    this.last.delete(sample.arn);
+  }
+
+  /** Counts a message refused at intake. */
+  countRefusal(streamName: string, reason: string): void {
+    const { rejected } = this.periodOf(streamName);
+    rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
+  }
+
+  /** Ends the open period: its points, stamped with `timestamp` (the period's start), and a new period. */
+  close(timestamp: number): MetricPoint[] {
+    const points: MetricPoint[] = [];
+    for (const [stream, period] of this.streams) {
+      for (const name of COUNT_NAMES) {
+        const metric = COUNTERS[name];
+        const value = period.counts[name];
+        const definition = ConnectorMetrics[metric];
+        if (value > 0 || (period.served && definition.everyPeriod)) {
+          points.push({ metric, stream, timestamp, value });
+        }
+      }
+      for (const [reason, value] of period.rejected) {
+        points.push({ metric: 'MessagesRejected', stream, reason, timestamp, value });
+      }
+      const gauges: [ConnectorMetricName, Samples][] = [
+        ['QueueDepth', period.queueDepth],
+        ['OldestRecordAge', period.oldestAge],
+      ];
+      for (const [metric, samples] of gauges) {
+        const value = samples.statistics;
+        if (value) points.push({ metric, stream, timestamp, value });
+      }
+    }
+    this.streams = new Map();
+    return points;
+  }
+
+  private add(sample: StreamSample): StreamPeriod {
+    const period = this.periodOf(sample.name);
+    period.served = true;
+    const previous = this.last.get(sample.arn);
+    const current = zeroCounts();
+    // Counts lower than last time belong to a new dispatcher of the same stream, counting from zero.
+    const restarted = previous !== undefined && COUNT_NAMES.some((name) => sample[name] < previous[name]);
+    for (const name of COUNT_NAMES) {
+      current[name] = sample[name];
+      period.counts[name] += sample[name] - (previous && !restarted ? previous[name] : 0);
+    }
+    this.last.set(sample.arn, current);
+    return period;
+  }
+
+  private periodOf(streamName: string): StreamPeriod {
+    const existing = this.streams.get(streamName);
+    if (existing) return existing;
+    const key =
+      streamName === this.pinnedStream || this.streams.size < this.maxStreams ? streamName : OTHER_STREAMS;
+    let period = this.streams.get(key);
+    if (!period) {
+      period = new StreamPeriod();
+      this.streams.set(key, period);
+    }
+    return period;
+  }
+}

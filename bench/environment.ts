@@ -93,6 +93,8 @@ export class StatusCounter {
   entries = 0;
   success = 0;
   readonly failures = new Map<string, number>();
+  /** Request ids answered, to tell one status per message from duplicates. */
+  readonly ids = new Set<string>();
   lastAt = 0;
   private readonly waiters = new Set<() => void>();
 
@@ -100,6 +102,7 @@ export class StatusCounter {
     client.on('message', (_topic, payload) => {
       const { response } = JSON.parse(payload.toString('utf8')) as { response: StatusEntry[] };
       for (const entry of response) {
+        this.ids.add(entry.id);
         if (entry.status === 'success') this.success++;
         else this.failures.set(entry.ErrorCode, (this.failures.get(entry.ErrorCode) ?? 0) + 1);
       }

@@ -18,6 +18,7 @@ export const SCENARIOS = [
   'latency',
   'memory',
   'throttling',
+  'packing',
   'metrics',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -36,6 +37,7 @@ export interface Options {
   readonly backlog: number;
   readonly largeBacklog: number;
   readonly baselineBacklog: number;
+  readonly packingBacklog: number;
   readonly latencyRate: number;
   readonly latencySeconds: number;
   readonly memorySizes: readonly number[];
@@ -54,6 +56,7 @@ const FLAGS = {
   backlog: 'BENCH_BACKLOG',
   'large-backlog': 'BENCH_LARGE_BACKLOG',
   'baseline-backlog': 'BENCH_BASELINE_BACKLOG',
+  'packing-backlog': 'BENCH_PACKING_BACKLOG',
   'latency-rate': 'BENCH_LATENCY_RATE',
   'latency-seconds': 'BENCH_LATENCY_SECONDS',
   'memory-sizes': 'BENCH_MEMORY_SIZES',
@@ -119,6 +122,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Op
     backlog: integer('backlog', 200_000, 1),
     largeBacklog: integer('large-backlog', 50_000, 1),
     baselineBacklog: integer('baseline-backlog', 10_000, 1),
+    packingBacklog: integer('packing-backlog', 20_000, 1),
     latencyRate: integer('latency-rate', 1000, 1),
     latencySeconds: integer('latency-seconds', 10, 1),
     memorySizes,

@@ -26,6 +26,14 @@ export function jsonMessage(index: number, size: number, prefix = ''): OutgoingM
   return { topic: Topics.json, payload: Buffer.from(`{"request":{"data":"${data}"},"id":"${id}"}`) };
 }
 
+/**
+ * The bytes of the record a message of `kind` and `size` becomes without a separator: the binary payload, or the
+ * JSON message's `request.data` (its payload less the frame and the id).
+ */
+export function recordBytesOf(kind: MessageKind, size: number): number {
+  return kind === 'binary' ? size : size - `{"request":{"data":""},"id":"${requestId(0)}"}`.length;
+}
+
 /** Makes messages of one kind and size, sharing the filler so a 200,000-message backlog is cheap to build. */
 export function messageMaker(kind: MessageKind, size: number): (index: number) => OutgoingMessage {
   if (kind === 'binary') {

@@ -1,12 +1,18 @@
 /**
  * The rows of the results table and the configuration notes under it, from what the scenarios measured. Targets
- * are from issue #5, the bundle figures from issue #10.
+ * are from issue #5, the bundle figures from issue #10, the record packing ones from issue #18.
  */
 import { availableParallelism } from 'node:os';
 import { CONNECTOR_NODE_OPTIONS } from '../runtime/contract';
 import type { BundlesResult } from './bundles';
 import type { ConnectorLatency, LatencySummary } from './latency';
 import type { MemoryResult } from './memory';
+import {
+  PACKING_OFFERED_PER_SECOND,
+  PACKING_QUOTA_MESSAGES,
+  type PackingQuotaRun,
+  type PackingResults,
+} from './packing';
 import {
   DELIVERY_STREAM_QUEUE_SIZE,
   DEVICE_BUNDLE,
@@ -28,6 +34,12 @@ const TARGETS = {
   deliveredOfQuota: 0.9,
   refusedPerDelivered: 0.25,
   metricsCpuRatio: 1.02,
+  /** Issue 18: billed bytes per payload byte of 200 B messages, packed. */
+  packedBilledPerPayloadByte: 1.05,
+  /** Issue 18: a backlog behind a 1 MiB/s stream drains in this many times fewer calls, packed. */
+  packedFewerCalls: 10,
+  /** Issue 18: packed delivery "as fast as" without packing, within this share for run-to-run noise. */
+  packedAsFast: 0.95,
 } as const;
 
 /** What the scenarios measured; a scenario not run leaves its part empty. */
@@ -43,6 +55,7 @@ export interface Results {
   bundles?: BundlesResult;
   /** The same drain with metrics off and on, in interleaved rounds. */
   metrics: { off: DrainResult[]; on: DrainResult[] };
+  packing?: PackingResults;
 }
 
 function best<T extends DrainResult>(runs: readonly T[]): T | undefined {
@@ -208,6 +221,109 @@ export function buildRows(results: Results, options: Options): Row[] {
   }
   for (const { label, result } of results.throttling) rows.push(throttlingRow(label, result));
   if (results.metrics.on.length > 0) rows.push(...metricsRows(results.metrics, backlog));
+  if (results.packing) rows.push(...packingRows(results.packing));
+  return rows;
+}
+
+/** Issue 18's rows: each figure with RecordPacking off, then on, measured in the same run. */
+function packingRows(packing: PackingResults): Row[] {
+  const rows: Row[] = [];
+  const accepted = (run: DrainResult) =>
+    run.delivery?.accepted ?? { records: NaN, bytes: NaN, billedBytes: NaN };
+  const billedPerByte = (run: DrainResult) => accepted(run).billedBytes / accepted(run).bytes;
+  const perSize = (figure: (run: DrainResult) => string): string =>
+    packing.efficiency
+      .map(({ size, off, on }) => `${bytes(size)}: ${figure(off[0])} → ${figure(on[0])}`)
+      .join('; ');
+  const backlog = `JSON backlog of ${count(packing.backlog)}, PublishInterval 1`;
+  const small = packing.efficiency[0];
+  const smallBilled = billedPerByte(small.on[0]);
+  rows.push({
+    figure: `Record packing, off → on: bytes Firehose bills per payload byte (${backlog})`,
+    value: perSize((run) => billedPerByte(run).toFixed(2)),
+    target: `<= ${TARGETS.packedBilledPerPayloadByte} at 200 B, on`,
+    verdict: verdict(smallBilled <= TARGETS.packedBilledPerPayloadByte),
+  });
+  rows.push({
+    figure: `Record packing, off → on: messages per Firehose record (${backlog})`,
+    value: perSize((run) => (run.messages / accepted(run).records).toFixed(1)),
+  });
+  rows.push({
+    figure: `Record packing, off → on: messages per call (${backlog})`,
+    value: perSize((run) => (run.messages / Math.max(1, run.delivery?.calls.total ?? 0)).toFixed(0)),
+  });
+  const cpu = (runs: readonly DrainResult[]) => median(runs.map((run) => run.cpu.subjectMicrosPerMessage));
+  const rounds = small.off.length > 1 ? `, median of ${small.off.length} rounds` : '';
+  rows.push({
+    figure: `Record packing, off → on: connector CPU per message in the backlog drain (JSON 200 B${rounds}; 1 KiB; 4 KiB)`,
+    value: packing.efficiency
+      .map(({ off, on }) => `${cpu(off).toFixed(1)} → ${cpu(on).toFixed(1)} us`)
+      .join('; '),
+    target: 'on <= off at 200 B',
+    verdict: verdict(cpu(small.on) <= cpu(small.off)),
+  });
+  const drains = packing.efficiency.flatMap(({ off, on }) => [...off, ...on]);
+  const answeredOnce = drains.every(
+    (run) =>
+      run.delivery !== undefined &&
+      run.delivery.statuses.success === run.messages &&
+      run.delivery.statuses.entries === run.messages &&
+      run.delivery.statuses.distinct === run.messages,
+  );
+  rows.push({
+    figure: `Record packing: every message of the ${drains.length} drains answered once, with success`,
+    value: answeredOnce ? 'yes' : 'no',
+    target: 'all',
+    verdict: verdict(answeredOnce),
+  });
+
+  const once = (run: QuotaDrainResult): boolean =>
+    run.successStatuses === run.messages &&
+    run.statuses === run.messages &&
+    run.distinctStatuses === run.messages &&
+    run.deliveredMessages >= run.messages;
+  const quota = (run: QuotaDrainResult): string =>
+    `${run.drainSeconds.toFixed(2)} s, ${count(run.calls)} calls (${(run.calls / run.drainSeconds).toFixed(1)}/s), ` +
+    `${count(run.delivered)} records (${run.billedPerPayloadByte.toFixed(2)} billed per payload byte), ` +
+    `${run.cpuMicrosPerMessage.toFixed(1)} CPU us/msg, ` +
+    `${count(run.successStatuses)} of ${count(run.messages)} success statuses`;
+  const { offered, quotaBacklog, freeBacklog } = packing;
+  const asFast = offered.off.mostSeconds / offered.on.mostSeconds;
+  rows.push({
+    figure:
+      `Record packing, off → on: ${count(PACKING_QUOTA_MESSAGES)} messages of 200 B offered at ` +
+      `${count(PACKING_OFFERED_PER_SECOND)} msg/s to a 1 MiB/s stream: first publish to 95 % of the messages ` +
+      '(the last ones wait for the PublishInterval tick, whose phase varies), and to the last record',
+    value:
+      `${offered.off.mostSeconds.toFixed(2)} s → ${offered.on.mostSeconds.toFixed(2)} s; ` +
+      `${quota(offered.off)} → ${quota(offered.on)}`,
+    target: `on delivered as fast (>= ${TARGETS.packedAsFast} of off's rate), nothing lost, one status each`,
+    verdict: verdict(asFast >= TARGETS.packedAsFast && once(offered.off) && once(offered.on)),
+  });
+  const backlogRow = (run: PackingQuotaRun, behind: string): Row => {
+    const fewer = run.off.calls / run.on.calls;
+    return {
+      figure:
+        `Record packing, off → on: a backlog of ${count(PACKING_QUOTA_MESSAGES)} (200 B) queued during an outage, ` +
+        `then drained ${behind}: time to drain (first record to last)`,
+      value: `${quota(run.off)} → ${quota(run.on)}; ${fewer.toFixed(1)}x fewer calls`,
+      target: `>= ${TARGETS.packedFewerCalls}x fewer calls, nothing lost, one status each`,
+      verdict: verdict(fewer >= TARGETS.packedFewerCalls && once(run.off) && once(run.on)),
+    };
+  };
+  rows.push(backlogRow(quotaBacklog, 'behind a 1 MiB/s stream'));
+  rows.push(backlogRow(freeBacklog, 'behind a stream without a quota'));
+  rows.push({
+    figure:
+      'Record packing, off → on: connector CPU per message in the backlog drains after an outage (1 MiB/s; no quota)',
+    value: [quotaBacklog, freeBacklog]
+      .map((run) => `${run.off.cpuMicrosPerMessage.toFixed(1)} → ${run.on.cpuMicrosPerMessage.toFixed(1)} us`)
+      .join('; '),
+    target: 'on <= off',
+    verdict: verdict(
+      [quotaBacklog, freeBacklog].every((run) => run.on.cpuMicrosPerMessage <= run.off.cpuMicrosPerMessage),
+    ),
+  });
   return rows;
 }
 

@@ -30,6 +30,7 @@ import {
   measureDrain,
   type DrainResult,
 } from './throughput';
+import { measurePacking } from './packing';
 import { measureQuotaDrain, THROTTLING_CASES } from './throttling';
 
 /** Idle starts of the device bundle in the bundles scenario. */
@@ -195,6 +196,17 @@ async function runScenarios(options: Options): Promise<Results> {
       );
     }
   }
+  if (has('packing')) {
+    results.packing = await measurePacking({
+      bundle: options.bundle,
+      backlog: options.packingBacklog,
+      rounds: options.rounds,
+      parameters: connectorParameters,
+      timeoutMs: options.timeoutMs,
+      nodeArgs: options.nodeArgs,
+      progress,
+    });
+  }
   return results;
 }
 
@@ -214,7 +226,8 @@ async function main(): Promise<void> {
   const markdown = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench` (bench/README.md documents every scenario and option). Targets are from issue #5.',
+    'Written by `npm run bench` (bench/README.md documents every scenario and option). Targets are from issue #5, ' +
+      'those of the record packing rows from issue #18.',
     '',
     markdownTable(rows),
     '',

@@ -7,7 +7,7 @@
 import type { StreamQuota } from '../runtime/local/stream-quotas';
 import { Resources, spawnConnector, startStage, StatusCounter } from './environment';
 import { FastPublisher } from './fast-publisher';
-import { jsonMessage } from './payloads';
+import { jsonMessage, recordBytesOf } from './payloads';
 
 export interface QuotaDrainOptions {
   readonly bundle: string;
@@ -17,6 +17,14 @@ export interface QuotaDrainOptions {
   readonly messages: number;
   /** Publish at this many messages per second; all at once (a backlog) when not set. */
   readonly offeredPerSecond?: number;
+  /**
+   * Queue the whole backlog in the connector first, while the endpoint refuses every call (an outage), then
+   * let the endpoint answer: the drain then starts from a full queue, however fast this machine takes messages in.
+   * Calls, CPU and the time to drain count from then. @default false
+   */
+  readonly afterOutage?: boolean;
+  /** The stream has no quota, to compare with one. @default false */
+  readonly unlimited?: boolean;
   /** Bytes of each MQTT payload. */
   readonly size: number;
   readonly timeoutMs: number;
@@ -27,7 +35,23 @@ export interface QuotaDrainOptions {
 
 export interface QuotaDrainResult {
   readonly messages: number;
+  /** Firehose records delivered: one per message, or fewer when they are packed. */
   readonly delivered: number;
+  /** Messages delivered, counted in bytes (every message of a run has the same size). */
+  readonly deliveredMessages: number;
+  /**
+   * From the first message published (after an outage: from the first record the endpoint accepted) to the last
+   * record it accepted.
+   */
+  readonly drainSeconds: number;
+  /** From the first message published to the record that took the messages delivered to 95 % of them. */
+  readonly mostSeconds: number;
+  /** Firehose calls of every kind, refused ones included (after an outage: from its end). */
+  readonly calls: number;
+  /** What the service would bill for the records it accepted, per byte of them. */
+  readonly billedPerPayloadByte: number;
+  /** CPU microseconds the connector spent per message, from its Ready line (or the outage's end) to the last status. */
+  readonly cpuMicrosPerMessage: number;
   /** From the first record the endpoint accepted to the last. */
   readonly seconds: number;
   /** Records per second the quota allows for records of this size (the tighter of records/s and bytes/s). */
@@ -45,20 +69,31 @@ export interface QuotaDrainResult {
   /** Status entries: exactly `messages` when every record got one status. */
   readonly statuses: number;
   readonly successStatuses: number;
+  /** Messages answered at least once: `statuses` when each got exactly one. */
+  readonly distinctStatuses: number;
 }
 
 export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<QuotaDrainResult> {
   const resources = new Resources();
   try {
-    const { broker, endpoint } = await startStage(resources, { quotas: options.quota });
+    const { broker, endpoint } = await startStage(resources, {
+      quotas: options.unlimited ? undefined : options.quota,
+    });
     const statuses = resources.add('status subscriber', await StatusCounter.connect(broker.url), (s) =>
       s.close(),
     );
     let firstAt = 0;
     let lastAt = 0;
-    endpoint.onRecords(() => {
+    // 95 % of the messages, counted in bytes: the last ones wait for the next PublishInterval tick, at a time that
+    // depends on when the run started, so the time to the last record varies by up to an interval between runs.
+    const mostBytes = 0.95 * options.messages * recordBytesOf('json', options.size);
+    let acceptedBytes = 0;
+    let mostAt = 0;
+    endpoint.onRecords((event) => {
       lastAt = performance.now();
       if (firstAt === 0) firstAt = lastAt;
+      acceptedBytes += event.bytes;
+      if (mostAt === 0 && acceptedBytes >= mostBytes) mostAt = lastAt;
     });
     const connector = resources.add(
       'connector',
@@ -66,27 +101,45 @@ export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<Quo
         brokerUrl: broker.url,
         endpointUrl: endpoint.url,
         clientId: 'bench-throttling',
-        parameters: { PublishInterval: 1, ...options.parameters },
+        parameters: {
+          PublishInterval: 1,
+          ...(options.afterOutage ? { StatsIntervalSeconds: 1 } : {}),
+          ...options.parameters,
+        },
         bundle: options.bundle,
         nodeArgs: options.nodeArgs,
       }),
       (c) => c.stop(),
     );
     await connector.waitForLog((line) => line.message === 'Ready', '"Ready"');
+    let cpuBefore = connector.cpuSeconds() ?? NaN;
+    if (options.afterOutage) endpoint.failCalls({ count: Infinity });
     const publisher = resources.add(
       'publisher',
       await FastPublisher.connect(broker.url, `bench-throttling-publisher-${process.pid}`),
       (p) => p.close(),
     );
     const make = (index: number) => jsonMessage(index, options.size);
+    const publishedAt = performance.now();
     if (options.offeredPerSecond === undefined) await publisher.publishAll(options.messages, make);
     else await publishAtRate(publisher, options.messages, options.offeredPerSecond, make);
+    if (options.afterOutage) {
+      await connector.waitForLog(
+        (line) => line.message === 'stats' && Number(line.queued) >= options.messages,
+        'the whole backlog queued',
+        options.timeoutMs,
+      );
+      endpoint.clearFaults();
+      endpoint.clear();
+      cpuBefore = connector.cpuSeconds() ?? NaN;
+    }
     const settled = await statuses.until(() => statuses.entries >= options.messages, options.timeoutMs);
     if (!settled) {
       throw new Error(
         `${statuses.entries} of ${options.messages} statuses after ${options.timeoutMs} ms. ${connector.describe()}`,
       );
     }
+    const cpuSeconds = (connector.cpuSeconds() ?? NaN) - cpuBefore;
     const { stats, callTotals } = endpoint;
     const seconds = (lastAt - firstAt) / 1000;
     const { quota } = options;
@@ -96,6 +149,12 @@ export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<Quo
     return {
       messages: options.messages,
       delivered: stats.acceptedRecords,
+      deliveredMessages: Math.floor(stats.acceptedBytes / recordBytesOf('json', options.size)),
+      drainSeconds: (lastAt - (options.afterOutage ? firstAt : publishedAt)) / 1000,
+      mostSeconds: (mostAt - publishedAt) / 1000,
+      calls: callTotals.calls,
+      billedPerPayloadByte: stats.billedBytes / stats.acceptedBytes,
+      cpuMicrosPerMessage: (cpuSeconds * 1e6) / options.messages,
       seconds,
       quotaRecordsPerSecond,
       deliveredOfQuota: (stats.acceptedRecords - burst) / seconds / quotaRecordsPerSecond,
@@ -104,6 +163,7 @@ export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<Quo
       callsPerSecond: callTotals.calls / seconds,
       statuses: statuses.entries,
       successStatuses: statuses.success,
+      distinctStatuses: statuses.ids.size,
     };
   } finally {
     await resources.stopAll();
@@ -135,7 +195,11 @@ const RECORDS_QUOTA: StreamQuota = {
   requestsPerSecond: 1000,
 };
 /** The default bytes/s quota outside us-east-1, us-west-2 and eu-west-1. */
-const BYTES_QUOTA: StreamQuota = { recordsPerSecond: 100_000, bytesPerSecond: MIB, requestsPerSecond: 1000 };
+export const BYTES_QUOTA: StreamQuota = {
+  recordsPerSecond: 100_000,
+  bytesPerSecond: MIB,
+  requestsPerSecond: 1000,
+};
 
 export interface ThrottlingCase {
   readonly label: string;

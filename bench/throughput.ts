@@ -13,7 +13,7 @@ import {
   STREAM_NAME,
 } from './environment';
 import { FastPublisher } from './fast-publisher';
-import { messageMaker, type MessageKind } from './payloads';
+import { messageMaker, type MessageKind, recordBytesOf } from './payloads';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 const STATUS_TIMEOUT_MS = 30_000;
@@ -50,8 +50,16 @@ export interface DrainResult {
 }
 
 export interface Delivery {
-  readonly statuses: { readonly entries: number; readonly success: number; readonly failures: string };
+  readonly statuses: {
+    readonly entries: number;
+    readonly success: number;
+    /** Messages answered at least once: `entries` when each got exactly one status. */
+    readonly distinct: number;
+    readonly failures: string;
+  };
   readonly calls: CallSummary;
+  /** Firehose records the endpoint accepted, their bytes, and what the service would bill for them. */
+  readonly accepted: { readonly records: number; readonly bytes: number; readonly billedBytes: number };
   readonly peakRssKb: number | undefined;
   /** Most records queued in the connector, from its stats lines (one a second); undefined for the baseline. */
   readonly maxQueued: number | undefined;
@@ -190,12 +198,15 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
       ? resources.add('status subscriber', await StatusCounter.connect(broker.url), (s) => s.close())
       : undefined;
 
-    let records = 0;
+    // Counted in bytes, the same for every message of a run, so that packed records count their messages.
+    const messageBytes = recordBytesOf(options.kind, options.size);
+    const backlogBytes = options.backlog * messageBytes;
+    let bytes = 0;
     let lastAt = 0;
     const delivered = new Promise<void>((resolveDelivered) => {
       endpoint.onRecords((event) => {
-        records += event.records.length;
-        if (records >= options.backlog && lastAt === 0) {
+        bytes += event.bytes;
+        if (bytes >= backlogBytes && lastAt === 0) {
           lastAt = Date.now();
           resolveDelivered();
         }
@@ -223,9 +234,10 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
       await timeout(
         delivered,
         options.timeoutMs,
-        () => `${records} of ${options.backlog} records reached the endpoint. ${child.describe()}`,
+        () =>
+          `${Math.floor(bytes / Math.max(1, messageBytes))} of ${options.backlog} messages reached the endpoint. ${child.describe()}`,
       );
-      messages = records;
+      messages = Math.floor(bytes / Math.max(1, messageBytes));
     } else {
       const drained = await child.waitForLog(
         (line) => line.message === 'Drained',
@@ -253,9 +265,15 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
         statuses: {
           entries: statuses.entries,
           success: statuses.success,
+          distinct: statuses.ids.size,
           failures: [...statuses.failures].map(([code, count]) => `${code}: ${count}`).join(', '),
         },
         calls: summarizeCalls(endpoint.callTotals),
+        accepted: {
+          records: endpoint.stats.acceptedRecords,
+          bytes: endpoint.stats.acceptedBytes,
+          billedBytes: endpoint.stats.billedBytes,
+        },
         peakRssKb,
         maxQueued: queued.length > 0 ? Math.max(...queued) : undefined,
         metricsCalls: cloudWatch.calls.length,

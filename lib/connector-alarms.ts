@@ -80,7 +80,7 @@ export class ConnectorAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    this.recordsFailed = metrics.connector('RecordsFailed', 'Sum').createAlarm(this, 'RecordsFailed', {
+    this.recordsFailed = metrics.connector('MessagesFailed', 'Sum').createAlarm(this, 'MessagesFailed', {
       alarmDescription:
         'Core devices reported records failed for good (refused by Firehose, retries exhausted, or left at ' +
         'shutdown); their statuses and the component log say why.',

@@ -57,12 +57,20 @@ export class ConnectorDashboard extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Core devices: messages in, records out',
+        title: 'Core devices: messages in and delivered',
         left: [
           metrics.connector('MessagesReceived', 'Sum', 'Received'),
-          metrics.connector('RecordsDelivered', 'Sum', 'Delivered'),
+          metrics.connector('MessagesDelivered', 'Sum', 'Delivered'),
         ],
         right: [metrics.connector('FirehoseCalls', 'Sum', 'Firehose calls')],
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+      new cloudwatch.GraphWidget({
+        // With RecordPacking, many messages to a Firehose record: what the stream is billed for.
+        title: 'Core devices: Firehose records and billed bytes',
+        left: [metrics.connector('FirehoseRecords', 'Sum', 'Firehose records')],
+        right: [metrics.connector('BilledBytes', 'Sum', 'Billed bytes')],
         width: WIDTH,
         height: HEIGHT,
       }),
@@ -70,9 +78,9 @@ export class ConnectorDashboard extends Construct {
         title: 'Core devices: refused, failed, retried',
         left: [
           metrics.rejectedByReason(),
-          metrics.connector('RecordsFailed', 'Sum', 'Failed'),
-          metrics.connector('RecordsDropped', 'Sum', 'Dropped'),
-          metrics.connector('RecordsRetried', 'Sum', 'Retried'),
+          metrics.connector('MessagesFailed', 'Sum', 'Failed'),
+          metrics.connector('MessagesDropped', 'Sum', 'Dropped'),
+          metrics.connector('MessagesRetried', 'Sum', 'Retried'),
           metrics.connector('RecordsThrottled', 'Sum', 'Throttled'),
         ],
         width: WIDTH,

@@ -17,6 +17,8 @@ import {
   type ParameterDefinition,
   type ParameterName,
   PARAMETERS,
+  type RecordPacking,
+  type RecordSeparator,
   SHUTDOWN_EXIT_SECONDS,
   WORK_DIR_ENV,
 } from '../runtime/contract';
@@ -117,6 +119,15 @@ export interface RecipeManifest {
  * runtime's own default stays `mqtt`, for `npm start` and hosts without Greengrass.
  */
 export const COMPONENT_INPUT_SOURCE: InputSource = 'ipc';
+
+/**
+ * The component packs messages into Firehose records for its `DefaultDeliveryStreamArn`, the stream this app
+ * provisions: S3, no transformation, so the objects hold the same bytes and Firehose bills data rather than 5 KB
+ * per message. Each message ends with a newline, so that its records stay apart in the objects. The runtime's own
+ * defaults stay `off` and no separator (the v1 connector's). README "Record packing" gives the trade-off.
+ */
+export const COMPONENT_RECORD_PACKING: RecordPacking = 'default-stream';
+export const COMPONENT_RECORD_SEPARATOR: RecordSeparator = '\\n';
 
 /** Configuration keys and their defaults: the connector parameters as strings, and the IPC permissions. */
 export type DefaultConfiguration = Readonly<Partial<Record<ParameterName, string>>> & {
@@ -219,7 +230,8 @@ function linuxManifest(props: RecipeProps): RecipeManifest {
 
 /**
  * The shared parameter defaults, as strings, plus the deployed stream as `DefaultDeliveryStreamArn`, input over IPC
- * (`COMPONENT_INPUT_SOURCE`), the IPC permissions that takes, and the metrics namespace when the deployment has one.
+ * (`COMPONENT_INPUT_SOURCE`), packing for that stream with a newline separator (`COMPONENT_RECORD_PACKING`), the
+ * IPC permissions that takes, and the metrics namespace when the deployment has one.
  */
 export function defaultConfiguration(
   defaultDeliveryStreamArn: string,
@@ -229,6 +241,8 @@ export function defaultConfiguration(
     ...defaultParameterValues(),
     ...(options.metricsNamespace === undefined ? {} : { MetricsNamespace: options.metricsNamespace }),
     InputSource: COMPONENT_INPUT_SOURCE,
+    RecordPacking: COMPONENT_RECORD_PACKING,
+    RecordSeparator: COMPONENT_RECORD_SEPARATOR,
     StatusToIoTCore: String(options.statusToIoTCore ?? false),
     DefaultDeliveryStreamArn: defaultDeliveryStreamArn,
     accessControl: buildAccessControl(options),

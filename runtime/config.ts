@@ -15,6 +15,7 @@ import {
   type QueueDiskSync,
   type QueueFullPolicy,
   type QueueStore,
+  type RecordPacking,
   type RecordSeparator,
   RUNTIME_RESERVE_BYTES,
   separatorBytes,
@@ -38,6 +39,8 @@ export interface ConnectorConfig {
   readonly memorySizeTooSmall: boolean;
   readonly publishIntervalSeconds: number;
   readonly recordSeparator: Buffer;
+  /** Which streams get several messages per Firehose record (`RecordPacking`). */
+  readonly recordPacking: RecordPacking;
   readonly inputSource: InputSource;
   readonly statusToIoTCore: boolean;
   /** The nucleus's IPC socket and token, when the process was started by the nucleus. */
@@ -134,6 +137,7 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     memorySizeTooSmall: queueShare(memorySizeKb) < MIN_QUEUE_BYTE_BUDGET,
     publishIntervalSeconds: integer('PublishInterval'),
     recordSeparator: separatorBytes(text('RecordSeparator') as RecordSeparator),
+    recordPacking: text('RecordPacking') as RecordPacking,
     inputSource,
     statusToIoTCore,
     ipc,

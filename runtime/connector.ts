@@ -48,6 +48,12 @@ export interface ConnectorStats {
   readonly throttled: number;
   readonly queued: number;
   readonly calls: number;
+  /** Firehose records accepted: fewer than the messages delivered when they are packed (`RecordPacking`). */
+  readonly records: number;
+  /** Bytes of those records. */
+  readonly bytes: number;
+  /** What Firehose bills for those records, each rounded up to the next 5 KB. */
+  readonly billedBytes: number;
   /** The streams served now (at most `MaxDeliveryStreams`); released streams count in the totals only. */
   readonly streams: readonly StreamSnapshot[];
 }
@@ -185,6 +191,9 @@ export class Connector {
       throttled: sum('throttled'),
       queued: streams.reduce((total, stream) => total + stream.queued, 0),
       calls: sum('calls'),
+      records: sum('records'),
+      bytes: sum('bytes'),
+      billedBytes: sum('billedBytes'),
       streams,
     };
   }
@@ -245,6 +254,9 @@ export class Connector {
       publishIntervalMs: config.publishIntervalSeconds * 1000,
       maxAttempts: config.recordMaxAttempts,
       maxAgeMs: config.recordMaxAgeSeconds * 1000,
+      packing:
+        config.recordPacking === 'all-streams' ||
+        (config.recordPacking === 'default-stream' && stream.arn === config.defaultDeliveryStream.arn),
     });
   }
 }

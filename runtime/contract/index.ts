@@ -21,6 +21,7 @@ export type {
   QueueDiskSync,
   QueueFullPolicy,
   QueueStore,
+  RecordPacking,
   RecordSeparator,
 } from './parameters';
 export { Ipc, Topics } from './topics';

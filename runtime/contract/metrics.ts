@@ -49,37 +49,37 @@ export const ConnectorMetrics = {
     description:
       'Messages refused at intake, by Reason (the ErrorCode of their status). A message whose stream is unknown (invalid JSON, a bad ARN) counts for the default stream.',
   },
-  RecordsDelivered: {
+  MessagesDelivered: {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: true,
-    description: 'Records Firehose accepted.',
+    description: 'Messages Firehose accepted (in their Firehose records).',
   },
-  RecordsFailed: {
+  MessagesFailed: {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: false,
     description:
-      'Records reported failed for good after intake: refused by Firehose, retries exhausted, or left at shutdown.',
+      'Messages reported failed for good after intake: refused by Firehose, retries exhausted, or left at shutdown.',
   },
-  RecordsDropped: {
+  MessagesDropped: {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: false,
-    description: 'Queued records dropped to make room for new ones (QueueFullPolicy dropOldest).',
+    description: 'Queued messages dropped to make room for new ones (QueueFullPolicy dropOldest).',
   },
-  RecordsRetried: {
+  MessagesRetried: {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: false,
-    description: 'Record sends that failed for a retryable reason and went back to the queue.',
+    description: 'Message sends that failed for a retryable reason and went back to the queue.',
   },
   RecordsThrottled: {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: false,
     description:
-      'Records Firehose refused one by one because the stream was at its quota (sent again later).',
+      'Firehose records refused one by one because the stream was at its quota (sent again later, with their messages).',
   },
   FirehoseCalls: {
     unit: 'Count',
@@ -91,13 +91,14 @@ export const ConnectorMetrics = {
     unit: 'Count',
     kind: 'counter',
     everyPeriod: true,
-    description: 'Firehose records sent, where messages are packed several to a record.',
+    description:
+      'Firehose records accepted: one per message, or fewer where RecordPacking packs several into one.',
   },
   BilledBytes: {
     unit: 'Bytes',
     kind: 'counter',
     everyPeriod: true,
-    description: 'Bytes Firehose bills for the records sent (each record rounded up to 5 KB).',
+    description: 'Bytes Firehose bills for the records accepted (each record rounded up to 5 KB).',
   },
   QueueDepth: {
     unit: 'Count',

@@ -97,6 +97,13 @@ export const PARAMETERS = {
     description:
       'Appended to every record, as the AWS IoT rule action offers: none (default), \\n, \\r\\n, "," or \\t. Escaped or literal characters are accepted.',
   },
+  RecordPacking: {
+    kind: 'choice',
+    default: 'off',
+    choices: ['off', 'default-stream', 'all-streams'],
+    description:
+      'Packs consecutive messages queued for a delivery stream into Firehose records of up to 1,024,000 bytes, each message followed by its RecordSeparator, in queue order, so that Firehose bills their bytes rather than 5 KB per message. off: one record per message, as the v1 connector. default-stream: the stream of DefaultDeliveryStreamArn only. all-streams: every stream. Keep it off for a stream with a transformation Lambda, dynamic partitioning without multi-record deaggregation, or a destination that takes one event per record (OpenSearch, Splunk, HTTP endpoints).',
+  },
   InputSource: {
     kind: 'choice',
     default: 'mqtt',
@@ -271,6 +278,8 @@ export type Choice<N extends ChoiceParameterName> = (typeof PARAMETERS)[N]['choi
 export type QueueStore = Choice<'QueueStore'>;
 export type QueueDiskSync = Choice<'QueueDiskSync'>;
 export type QueueFullPolicy = Choice<'QueueFullPolicy'>;
+/** Which streams get several messages per Firehose record. */
+export type RecordPacking = Choice<'RecordPacking'>;
 export type LogLevel = Choice<'LogLevel'>;
 /** Where input messages come from: an MQTT broker, Greengrass local publish/subscribe (IPC), or both. */
 export type InputSource = Choice<'InputSource'>;

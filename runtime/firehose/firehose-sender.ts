@@ -5,9 +5,8 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
 import type { BuildHandlerOptions, BuildMiddleware, MetadataBearer } from '@smithy/types';
-import type { QueuedRecord } from '../store';
 import type { DeliveryStreamTarget } from './delivery-stream';
-import { putRecordBatchBody, putRecordBody } from './request-body';
+import { type FirehoseRecord, putRecordBatchBody, putRecordBody } from './request-body';
 
 /** The result of one record in one send. */
 export type RecordOutcome =
@@ -23,7 +22,7 @@ export type RecordOutcome =
 
 /** Sends one batch of one stream's records; one outcome per record, in order. Never throws. */
 export interface RecordSender {
-  send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]>;
+  send(stream: DeliveryStreamTarget, records: readonly FirehoseRecord[]): Promise<RecordOutcome[]>;
 }
 
 export interface FirehoseSenderOptions {
@@ -85,7 +84,7 @@ export class FirehoseSender implements RecordSender {
 
   constructor(private readonly options: FirehoseSenderOptions) {}
 
-  async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
+  async send(stream: DeliveryStreamTarget, records: readonly FirehoseRecord[]): Promise<RecordOutcome[]> {
     const client = this.clientFor(stream.region);
     // Bounds the whole call: the SDK's request timeout applies to each of its attempts only.
     const options = { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) };
@@ -93,16 +92,13 @@ export class FirehoseSender implements RecordSender {
       if (records.length === 1) {
         const input = { DeliveryStreamName: stream.name, Record: { Data: EMPTY } };
         const response = await client.send(
-          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0].data))),
+          new PutRecordCommand(withBody(input, putRecordBody(stream.name, records[0]))),
           options,
         );
         return [{ ok: true, recordId: response.RecordId ?? '' }];
       }
       const input = { DeliveryStreamName: stream.name, Records: [] };
-      const body = putRecordBatchBody(
-        stream.name,
-        records.map((record) => record.data),
-      );
+      const body = putRecordBatchBody(stream.name, records);
       const response = await client.send(new PutRecordBatchCommand(withBody(input, body)), options);
       const results = response.RequestResponses ?? [];
       return records.map((_, index): RecordOutcome => {

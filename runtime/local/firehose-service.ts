@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { billedBytes } from '../firehose';
 import {
   checkCallLimits,
   isFirehoseOperation,
@@ -106,6 +107,8 @@ export interface FirehoseServiceStats {
   readonly rejectedCalls: number;
   readonly acceptedRecords: number;
   readonly acceptedBytes: number;
+  /** What the service would bill for the accepted records: each rounded up to the next 5 KB. */
+  readonly billedBytes: number;
   /** Records reported with an ErrorCode in a PutRecordBatch response. */
   readonly failedRecords: number;
 }
@@ -145,6 +148,7 @@ interface StoredCall {
   readonly output: PutRecordOutput | PutRecordBatchOutput;
   readonly stored: readonly AcceptedRecord[];
   readonly storedBytes: number;
+  readonly billedBytes: number;
 }
 
 /** `.` and `..` match the name pattern but name folders: no stream can have them here. */
@@ -155,6 +159,7 @@ const NO_STATS: FirehoseServiceStats = {
   rejectedCalls: 0,
   acceptedRecords: 0,
   acceptedBytes: 0,
+  billedBytes: 0,
   failedRecords: 0,
 };
 
@@ -270,6 +275,7 @@ export class FirehoseService {
     const failedCount = parsed.records.length - stored.length;
     this.counters.acceptedRecords += stored.length;
     this.counters.acceptedBytes += storedBytes;
+    this.counters.billedBytes += accepted.billedBytes;
     this.counters.failedRecords += failedCount;
     ended(failedCount > 0 ? 'partial' : 'accepted', undefined, failedCount);
     if (stored.length > 0) {
@@ -297,10 +303,12 @@ export class FirehoseService {
     const ids = this.recordIds.forCall(call.records.length);
     const stored: AcceptedRecord[] = [];
     let storedBytes = 0;
+    let billed = 0;
     call.records.forEach((data, index) => {
       if (failures[index] !== undefined) return;
       stored.push({ streamName: call.streamName, region, data, recordId: ids[index], receivedAt });
       storedBytes += data.length;
+      billed += billedBytes(data.length);
     });
     if (this.writer !== undefined && stored.length > 0) {
       try {
@@ -327,7 +335,7 @@ export class FirehoseService {
                 : { ErrorCode: failure.code, ErrorMessage: failure.message },
             ),
           };
-    return { output, stored, storedBytes };
+    return { output, stored, storedBytes, billedBytes: billed };
   }
 
   /**

@@ -124,9 +124,10 @@ function startCounter(
 ): NodeJS.Timeout {
   return setInterval(() => {
     const stats = running.stats();
+    const { acceptedRecords, billedBytes } = endpoint.stats;
     screen.status(
       `received ${stats.received} | delivered ${stats.delivered} | failed ${stats.failed + stats.rejected}` +
-        ` | queued ${stats.queued} | written to files ${endpoint.stats.acceptedRecords}`,
+        ` | queued ${stats.queued} | Firehose records ${acceptedRecords}, billed as ${billedBytes / 1024} KB`,
     );
   }, 1000);
 }

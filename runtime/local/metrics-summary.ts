@@ -8,7 +8,7 @@ import type { AcceptedMetricData } from './cloudwatch-service';
  * per-stream points.
  *
  * @example
- * 'metrics 12:04:10 local-stream: MessagesReceived 3, RecordsDelivered 3, FirehoseCalls 1, QueueDepth 0 (max 2), OldestRecordAge 0 s (max 1.2 s)'
+ * 'metrics 12:04:10 local-stream: MessagesReceived 3, MessagesDelivered 3, FirehoseCalls 1, QueueDepth 0 (max 2), OldestRecordAge 0 s (max 1.2 s)'
  */
 export function summarizeMetricData(call: AcceptedMetricData): string[] {
   const periods = new Map<string, string[]>();

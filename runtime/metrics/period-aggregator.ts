@@ -14,24 +14,35 @@ export interface StreamSample {
   readonly retried: number;
   readonly throttled: number;
   readonly calls: number;
+  /** Firehose records accepted, and the bytes Firehose bills for them: fewer than messages with RecordPacking. */
+  readonly records: number;
+  readonly billedBytes: number;
   readonly queued: number;
   readonly oldestAgeMs: number;
 }
 
-type CountName = 'received' | 'delivered' | 'failed' | 'dropped' | 'retried' | 'throttled' | 'calls';
+type CountName =
+  | 'received'
+  | 'delivered'
+  | 'failed'
+  | 'dropped'
+  | 'retried'
+  | 'throttled'
+  | 'calls'
+  | 'records'
+  | 'billedBytes';
 
-/**
- * The metric each cumulative count of a stream becomes. Packing (issue 18) adds `FirehoseRecords` and `BilledBytes`
- * here, once the streams' counts carry Firehose records and billed bytes.
- */
+/** The metric each cumulative count of a stream becomes. */
 const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
   received: 'MessagesReceived',
-  delivered: 'RecordsDelivered',
-  failed: 'RecordsFailed',
-  dropped: 'RecordsDropped',
-  retried: 'RecordsRetried',
+  delivered: 'MessagesDelivered',
+  failed: 'MessagesFailed',
+  dropped: 'MessagesDropped',
+  retried: 'MessagesRetried',
   throttled: 'RecordsThrottled',
   calls: 'FirehoseCalls',
+  records: 'FirehoseRecords',
+  billedBytes: 'BilledBytes',
 };
 const COUNT_NAMES = Object.keys(COUNTERS) as CountName[];
 
@@ -71,7 +82,17 @@ class StreamPeriod {
 }
 
 function zeroCounts(): Record<CountName, number> {
-  return { received: 0, delivered: 0, failed: 0, dropped: 0, retried: 0, throttled: 0, calls: 0 };
+  return {
+    received: 0,
+    delivered: 0,
+    failed: 0,
+    dropped: 0,
+    retried: 0,
+    throttled: 0,
+    calls: 0,
+    records: 0,
+    billedBytes: 0,
+  };
 }
 
 /**

@@ -147,7 +147,12 @@ export class AdaptiveRate {
     };
   }
 
-  /** Records and bytes per second accepted over the last window, or over the time since sending started. */
+  /**
+   * Records and bytes per second accepted over the last window, or over the time since sending started. At the
+   * first refusal, the time counts from the oldest call of the window: a stream that was idle, or failing whole
+   * (an outage), took nothing from the service's bucket before it, so one large packed call that took the whole
+   * burst at once would otherwise be measured over a second it did not use, and the stream held to half its quota.
+   */
   private acceptance(now: number, burstMs: number): Amount {
     let records = 0;
     let bytes = 0;
@@ -155,7 +160,8 @@ export class AdaptiveRate {
       records += sample.records;
       bytes += sample.bytes;
     }
-    const spanMs = Math.min(this.windowMs, Math.max(10, now - (this.firstAnsweredAt ?? now))) + burstMs;
+    const since = this.limited ? this.firstAnsweredAt : this.accepted[0]?.at;
+    const spanMs = Math.min(this.windowMs, Math.max(10, now - (since ?? now))) + burstMs;
     return { records: (records * 1000) / spanMs, bytes: (bytes * 1000) / spanMs };
   }
 

@@ -1,4 +1,4 @@
-import type { RecordOutcome } from '../firehose';
+import { billedBytes, type PackedRecord, type RecordOutcome } from '../firehose';
 import { failStatus, type StatusEntry, successStatus } from '../message';
 import type { Amount } from '../pacing';
 import type { QueuedRecord } from '../store';
@@ -13,18 +13,22 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',
 ]);
 
-/** What one call's outcomes mean for its records, as data: the dispatcher acts on it. */
+/** What one call's outcomes mean for its messages, as data: the dispatcher acts on it. */
 export interface CallSettlement {
-  /** One status per record that reached an end. */
+  /** One status per message that reached an end. */
   readonly statuses: StatusEntry[];
   /** Delivered, or failed for good: to be released from the store. */
   readonly ended: QueuedRecord[];
   /** To be sent again. */
   readonly retry: QueuedRecord[];
+  /** Messages delivered. */
   readonly delivered: number;
+  /** Messages failed for good. */
   readonly failed: number;
-  /** What Firehose accepted. */
+  /** What Firehose accepted: records as it counts them (a packed record is one) and their bytes. */
   readonly accepted: Amount;
+  /** What Firehose bills for the records it accepted. */
+  readonly billedBytes: number;
   /** Records refused one by one because the stream is at its quota. */
   readonly throttled: number;
   /**
@@ -35,19 +39,22 @@ export interface CallSettlement {
 }
 
 /**
- * Settles a call: counts an attempt for every record, turns each outcome into a status, a retry or a failure, and
- * says what the call tells about the stream. Pure but for `record.attempts`.
- * `exhausted` says why a record has had its last attempt, if it has.
+ * Settles a call: counts an attempt for every message, turns each record's outcome into a status, a retry or a
+ * failure for each of its messages (the messages packed in one record share its record id, and a refused record
+ * is retried with all of them), and says what the call tells about the stream, in records as Firehose counts them.
+ * Pure but for `message.attempts`. `exhausted` says why a message has had its last attempt, if it has.
  */
 export function settleCall(
-  batch: readonly QueuedRecord[],
+  records: readonly PackedRecord<QueuedRecord>[],
   outcomes: readonly RecordOutcome[],
-  exhausted: (record: QueuedRecord) => string | undefined,
+  exhausted: (message: QueuedRecord) => string | undefined,
 ): CallSettlement {
   const statuses: StatusEntry[] = [];
   const ended: QueuedRecord[] = [];
   const retry: QueuedRecord[] = [];
+  let acceptedRecords = 0;
   let acceptedBytes = 0;
+  let billed = 0;
   let throttled = 0;
   let failed = 0;
   let retryableFailure: RecordOutcome | undefined;
@@ -56,43 +63,55 @@ export function settleCall(
   // slow the stream down as one refused inside a PutRecordBatch does, not back it off.
   // https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecord.html
   const throttling = (outcome: RecordOutcome & { ok: false }): boolean =>
-    THROTTLING_CODES.has(outcome.code) && (!outcome.wholeCall || batch.length === 1);
-  batch.forEach((record, index) => {
-    record.attempts++;
+    THROTTLING_CODES.has(outcome.code) && (!outcome.wholeCall || records.length === 1);
+  records.forEach((record, index) => {
     const outcome = outcomes[index];
     if (outcome.ok) {
-      statuses.push(successStatus(record.requestId, outcome.recordId));
-      ended.push(record);
-      acceptedBytes += record.data.length;
+      acceptedRecords++;
+      acceptedBytes += record.bytes;
+      billed += billedBytes(record.bytes);
+      for (const message of record.messages) {
+        message.attempts++;
+        statuses.push(successStatus(message.requestId, outcome.recordId));
+        ended.push(message);
+      }
       return;
     }
     if (outcome.retryable) {
       if (throttling(outcome)) throttled++;
       else retryableFailure ??= outcome;
     }
-    const reason = exhausted(record);
-    if (outcome.retryable && !reason) {
-      retry.push(record);
-      return;
+    for (const message of record.messages) {
+      message.attempts++;
+      const reason = exhausted(message);
+      if (outcome.retryable && !reason) {
+        retry.push(message);
+        continue;
+      }
+      statuses.push(
+        failStatus(
+          message.requestId,
+          outcome.code,
+          reason ? `${outcome.message} (${reason})` : outcome.message,
+        ),
+      );
+      ended.push(message);
+      failed++;
     }
-    statuses.push(
-      failStatus(record.requestId, outcome.code, reason ? `${outcome.message} (${reason})` : outcome.message),
-    );
-    ended.push(record);
-    failed++;
   });
   const delivered = ended.length - failed;
   const wholeCall = outcomes.find(
     (outcome) => !outcome.ok && outcome.wholeCall && outcome.retryable && !throttling(outcome),
   );
-  const failure = wholeCall ?? (delivered === 0 && throttled === 0 ? retryableFailure : undefined);
+  const failure = wholeCall ?? (acceptedRecords === 0 && throttled === 0 ? retryableFailure : undefined);
   return {
     statuses,
     ended,
     retry,
     delivered,
     failed,
-    accepted: { records: delivered, bytes: acceptedBytes },
+    accepted: { records: acceptedRecords, bytes: acceptedBytes },
+    billedBytes: billed,
     throttled,
     callFailure: failure && !failure.ok ? { code: failure.code, message: failure.message } : undefined,
   };

@@ -1,5 +1,13 @@
 import type { QueueFullPolicy } from '../contract';
-import { type DeliveryStreamTarget, FirehoseLimits, type RecordSender } from '../firehose';
+import {
+  bytesPackedInto,
+  type DeliveryStreamTarget,
+  FirehoseLimits,
+  oneRecordPerMessage,
+  packMessages,
+  type PackedRecord,
+  type RecordSender,
+} from '../firehose';
 import { describeError, type Logger } from '../logger';
 import {
   ConnectorErrorCode,
@@ -45,16 +53,32 @@ export interface StreamDispatcherOptions {
   readonly maxAgeMs: number;
   /** Calls in flight at once for this stream. @default 4 */
   readonly maxInFlight?: number;
+  /**
+   * Pack consecutive queued messages into Firehose records of up to 1,024,000 bytes (`RecordPacking`) when a call
+   * is built. The queue keeps one entry per message either way. @default false, one record per message
+   */
+  readonly packing?: boolean;
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
 }
 
 /** Record bytes one stream may have in calls at once: one full batch, or several smaller ones. */
 const MAX_IN_FLIGHT_BYTES = FirehoseLimits.maxBatchBytes;
+/**
+ * Most messages one call carries when they are packed: 4 MiB of tiny messages would otherwise be hundreds of
+ * thousands of statuses from one call. 10,000 messages of 200 bytes make 1.6 MB.
+ */
+const MAX_PACKED_MESSAGES_PER_CALL = 10_000;
+/**
+ * Bytes a packed call carries at most, unless one record per message would put more in a call (500 large
+ * messages): measured with 4 KiB messages, calls of 4 MiB cost the connector 10 to 20 % more CPU per message than
+ * calls of 2 MB, with the same records; and two such calls fit in the bytes one stream may have in flight.
+ */
+const PACKED_CALL_BYTES = 2 * 1024 * 1024;
 
 export interface StreamStats {
   readonly stream: string;
-  /** Records accepted into the queue. */
+  /** Messages accepted into the queue, each a record unless packed. */
   received: number;
   /** Records refused because the queue or the memory budget was full. */
   rejected: number;
@@ -68,6 +92,12 @@ export interface StreamStats {
   /** Records Firehose refused one by one because the stream was at its quota (counted in `retried` too). */
   throttled: number;
   calls: number;
+  /** Firehose records accepted: one per delivered message, or fewer with `RecordPacking`. */
+  records: number;
+  /** Bytes of the Firehose records accepted. */
+  bytes: number;
+  /** What Firehose bills for those records: each rounded up to the next 5 KB. */
+  billedBytes: number;
 }
 
 /** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
@@ -81,6 +111,9 @@ export function zeroCounts(): Omit<StreamStats, 'stream'> {
     retried: 0,
     throttled: 0,
     calls: 0,
+    records: 0,
+    bytes: 0,
+    billedBytes: 0,
   };
 }
 
@@ -319,20 +352,49 @@ export class StreamDispatcher {
       if (!this.canSendMore()) break;
       const room = Math.min(MAX_IN_FLIGHT_BYTES - this.inFlightBytes, this.sendBudget.room());
       const size = this.pacer.nextBatch(
-        store.readyCount,
+        this.readyRecords(),
         store.readyBytes,
         Math.min(FirehoseLimits.maxBatchBytes, room),
       );
       if (!size) break;
-      const batch = store.lease(size.records, size.bytes);
+      const { batch, records } = this.leaseCall(size.records, size.bytes);
       const bytes = batchBytes(batch);
-      this.pacer.spend(batch.length, bytes);
+      this.pacer.spend(records.length, bytes);
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
       this.inFlight.set(batch, this.now());
-      void this.send(batch);
+      void this.send(batch, records);
     }
     if (store.readyCount === 0) this.flushRequested = false;
+  }
+
+  /** Firehose records the ready messages make: as many, or about one per full record when they are packed. */
+  private readyRecords(): number {
+    const { store } = this.options;
+    if (!this.options.packing) return store.readyCount;
+    return Math.min(
+      store.readyCount,
+      Math.max(1, Math.ceil(store.readyBytes / FirehoseLimits.maxRecordBytes)),
+    );
+  }
+
+  /**
+   * Leases the messages of the next call, and the Firehose records they go in: `maxRecords` records of
+   * `maxBytes` at most. Packing happens here, from what is queued now, so that no message waits for packing.
+   */
+  private leaseCall(
+    maxRecords: number,
+    maxBytes: number,
+  ): { batch: QueuedRecord[]; records: PackedRecord<QueuedRecord>[] } {
+    const { store } = this.options;
+    if (!this.options.packing) {
+      const batch = store.lease(maxRecords, maxBytes);
+      return { batch, records: oneRecordPerMessage(batch) };
+    }
+    const unpackedCallBytes = (store.readyBytes / store.readyCount) * FirehoseLimits.maxBatchRecords;
+    const callBytes = Math.min(maxBytes, Math.max(PACKED_CALL_BYTES, unpackedCallBytes));
+    const batch = store.lease(MAX_PACKED_MESSAGES_PER_CALL, Math.min(callBytes, bytesPackedInto(maxRecords)));
+    return { batch, records: packMessages(batch) };
   }
 
   /**
@@ -353,21 +415,24 @@ export class StreamDispatcher {
     return room >= wanted;
   }
 
-  private async send(batch: QueuedRecord[]): Promise<void> {
+  private async send(batch: QueuedRecord[], records: PackedRecord<QueuedRecord>[]): Promise<void> {
     const { sender, stream, store, logger } = this.options;
     this.counters.calls++;
-    const outcomes = await sender.send(stream, batch);
+    const outcomes = await sender.send(stream, records);
     const sentAt = this.inFlight.get(batch);
     if (sentAt === undefined) return; // abandoned by close()
     this.inFlight.delete(batch);
     this.inFlightBytes -= batchBytes(batch);
     this.sendBudget.give(batchBytes(batch));
 
-    const settled = settleCall(batch, outcomes, (record) => this.exhaustedReason(record));
+    const settled = settleCall(records, outcomes, (record) => this.exhaustedReason(record));
     this.counters.delivered += settled.delivered;
     this.counters.failed += settled.failed;
     this.counters.retried += settled.retry.length;
     this.counters.throttled += settled.throttled;
+    this.counters.records += settled.accepted.records;
+    this.counters.bytes += settled.accepted.bytes;
+    this.counters.billedBytes += settled.billedBytes;
     const verdict = this.pacer.settle(sentAt, {
       accepted: settled.accepted,
       throttled: settled.throttled,

@@ -1,12 +1,25 @@
 import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-stream';
 import type { RecordOutcome, RecordSender } from '../../runtime/firehose/firehose-sender';
+import type { PackedRecord } from '../../runtime/firehose/record-packing';
+import type { FirehoseRecord } from '../../runtime/firehose/request-body';
 import type { QueuedRecord } from '../../runtime/store/record-store';
 
 export interface SentCall {
   readonly stream: string;
+  /** Each Firehose record's data, as text. */
   readonly data: string[];
+  /** The request ids of each record's messages: one each, unless they were packed. */
+  readonly requestIds: string[][];
   readonly bytes: number;
   readonly at: number;
+}
+
+/** A record as `respond` sees it: its data and the messages in it. */
+export interface SentRecord {
+  readonly data: Buffer;
+  /** The request id of its first message. */
+  readonly requestId: string;
+  readonly requestIds: readonly string[];
 }
 
 /**
@@ -15,7 +28,7 @@ export interface SentCall {
  */
 export class FakeSender implements RecordSender {
   readonly calls: SentCall[] = [];
-  respond: (record: QueuedRecord, callIndex: number) => RecordOutcome = () => ({ ok: true, recordId: 'id' });
+  respond: (record: SentRecord, callIndex: number) => RecordOutcome = () => ({ ok: true, recordId: 'id' });
   private pending?: Promise<void>;
 
   /** Holds every send until the returned function is called. */
@@ -28,16 +41,22 @@ export class FakeSender implements RecordSender {
     };
   }
 
-  async send(stream: DeliveryStreamTarget, records: readonly QueuedRecord[]): Promise<RecordOutcome[]> {
+  async send(stream: DeliveryStreamTarget, records: readonly FirehoseRecord[]): Promise<RecordOutcome[]> {
     const callIndex = this.calls.length;
+    // The dispatcher sends the packed records it built, each with its messages.
+    const sent = records.map((record): SentRecord => {
+      const requestIds = (record as PackedRecord<QueuedRecord>).messages.map((message) => message.requestId);
+      return { data: Buffer.concat(record.parts), requestId: requestIds[0], requestIds };
+    });
     this.calls.push({
       stream: stream.name,
-      data: records.map((record) => record.data.toString()),
-      bytes: records.reduce((total, record) => total + record.data.length, 0),
+      data: sent.map((record) => record.data.toString()),
+      requestIds: sent.map((record) => [...record.requestIds]),
+      bytes: records.reduce((total, record) => total + record.bytes, 0),
       at: Date.now(),
     });
     await this.pending;
-    return records.map((record) => this.respond(record, callIndex));
+    return sent.map((record) => this.respond(record, callIndex));
   }
 
   get recordsSent(): number {
@@ -54,25 +73,35 @@ export function permanent(code: string, message: string): RecordOutcome {
 }
 
 /**
- * Answers like a stream at its quota: a bucket of `recordsPerSecond` that holds one second and refills
- * continuously (read from Date.now, so fake timers drive it); records beyond it are refused with
- * ServiceUnavailableException, "Slow down.", as Firehose refuses them inside a PutRecordBatch.
+ * Answers like a stream at its quota: buckets of `recordsPerSecond` records and `bytesPerSecond` bytes that hold
+ * one second and refill continuously (read from Date.now, so fake timers drive them); records beyond either are
+ * refused with ServiceUnavailableException, "Slow down.", as Firehose refuses them inside a PutRecordBatch.
  */
-export function quotaResponder(recordsPerSecond: number): {
+export function quotaResponder(
+  recordsPerSecond: number,
+  bytesPerSecond = Number.POSITIVE_INFINITY,
+): {
   respond: FakeSender['respond'];
   readonly refused: number;
 } {
-  let tokens = recordsPerSecond;
+  let records = recordsPerSecond;
+  let bytes = bytesPerSecond;
   let refilledAt = Date.now();
   let refused = 0;
   let sequence = 0;
   return {
-    respond: () => {
+    respond: (record) => {
       const now = Date.now();
-      tokens = Math.min(recordsPerSecond, tokens + ((now - refilledAt) / 1000) * recordsPerSecond);
+      const seconds = (now - refilledAt) / 1000;
+      records = Math.min(recordsPerSecond, records + seconds * recordsPerSecond);
+      // Infinity * 0 is NaN: an unlimited bucket stays full.
+      bytes = Number.isFinite(bytesPerSecond)
+        ? Math.min(bytesPerSecond, bytes + seconds * bytesPerSecond)
+        : bytes;
       refilledAt = now;
-      if (tokens >= 1) {
-        tokens--;
+      if (records >= 1 && bytes >= record.data.length) {
+        records--;
+        bytes -= record.data.length;
         return { ok: true, recordId: `id-${++sequence}` };
       }
       refused++;

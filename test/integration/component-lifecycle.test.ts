@@ -204,10 +204,11 @@ describe('the component lifecycle', () => {
       runExit: 0,
       runSignal: null,
     });
+    // The recipe packs the messages into records, each message followed by a newline.
     expect(
       endpoint
         .records('main')
-        .map((record) => record.data.toString('utf8'))
+        .flatMap((record) => record.data.toString('utf8').split('\n').slice(0, -1))
         .sort(),
     ).toEqual([...data].sort());
     const statuses = client.statuses.filter((status) => status.status === 'success');
@@ -306,7 +307,7 @@ describe('the component lifecycle', () => {
       );
 
       // Assess
-      expect(record.data.toString()).toBe('over IPC');
+      expect(record.data.toString()).toBe('over IPC\n');
       expect(JSON.parse(nucleus.messagesOn('kinesisfirehose/message/status')[0].payload.toString())).toEqual({
         response: [{ firehose_record_id: record.recordId, id: 'ipc-1', status: 'success' }],
       });

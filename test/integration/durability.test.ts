@@ -66,8 +66,12 @@ function diskConnector(
   );
 }
 
+/** The messages the endpoint received: each record's data, or with packing the messages in it, one a line. */
 function delivered(): string[] {
-  return endpoint.records('main').map((record) => record.data.toString());
+  return endpoint
+    .records('main')
+    .flatMap((record) => record.data.toString().split('\n'))
+    .filter((data) => data !== '');
 }
 
 /** Which of `m<0>` to `m<total - 1>` (or another prefix) the endpoint has not received. */
@@ -86,38 +90,46 @@ function backoffs(connector: ConnectorProcess): LogLine[] {
 }
 
 describe('the disk queue', () => {
-  it('loses no message the broker accepted while the connector is killed with SIGKILL again and again', async () => {
-    // Prepare: the endpoint is slow, so records sit in the queue and in flight when the kills come.
-    endpoint.setLatency(150);
-    const clientId = `kill-${Date.now()}`;
-    await diskConnector(clientId, { PublishInterval: 1 });
-    const total = 3000;
-    const kills = 5;
-    const chunk = total / (kills + 1);
-    const killedPids: number[] = [];
-    const lockTakenOverFrom: unknown[] = [];
+  it.each([
+    ['one record per message', {}],
+    ['messages packed into records', { RecordPacking: 'default-stream', RecordSeparator: '\\n' }],
+  ])(
+    'loses no message the broker accepted while the connector is killed with SIGKILL again and again, %s',
+    async (_, packing) => {
+      // Prepare: the endpoint is slow, so records sit in the queue and in flight when the kills come.
+      endpoint.setLatency(150);
+      const clientId = `kill-${Date.now()}`;
+      const parameters = { PublishInterval: 1, ...packing };
+      await diskConnector(clientId, parameters);
+      const total = 3000;
+      const kills = 5;
+      const chunk = total / (kills + 1);
+      const killedPids: number[] = [];
+      const lockTakenOverFrom: unknown[] = [];
 
-    // Act: publish in chunks; once the endpoint has the first record of a chunk, kill the connector and restart it.
-    for (let first = 0; first < total; first += chunk) {
-      for (let index = first; index < first + chunk; index++) {
-        await publisher.publishJson({ request: { data: `m${index}` }, id: `${index}` });
+      // Act: publish in chunks; once the endpoint has the first record of a chunk, kill the connector and restart it.
+      for (let first = 0; first < total; first += chunk) {
+        for (let index = first; index < first + chunk; index++) {
+          await publisher.publishJson({ request: { data: `m${index}` }, id: `${index}` });
+        }
+        if (first + chunk === total) break;
+        await waitFor(() => delivered().includes(`m${first}`), 30_000, `record m${first}`);
+        const killed = running.pop()!;
+        await killed.stop('SIGKILL');
+        killedPids.push(killed.pid);
+        const restarted = await diskConnector(clientId, parameters);
+        lockTakenOverFrom.push(restarted.logs.find((line) => line.message.startsWith('Taking over'))?.pid);
       }
-      if (first + chunk === total) break;
-      await waitFor(() => delivered().includes(`m${first}`), 30_000, `record m${first}`);
-      const killed = running.pop()!;
-      await killed.stop('SIGKILL');
-      killedPids.push(killed.pid);
-      const restarted = await diskConnector(clientId, { PublishInterval: 1 });
-      lockTakenOverFrom.push(restarted.logs.find((line) => line.message.startsWith('Taking over'))?.pid);
-    }
-    endpoint.setLatency(0);
-    await waitFor(() => missing(total).length === 0, 60_000, `${total} distinct records`);
+      endpoint.setLatency(0);
+      await waitFor(() => missing(total).length === 0, 60_000, `${total} distinct records`);
 
-    // Assess: each restart took over the lock the killed connector left.
-    expect(missing(total)).toEqual([]);
-    expect(new Set(delivered()).size).toBe(total);
-    expect(lockTakenOverFrom).toEqual(killedPids);
-  }, 120_000);
+      // Assess: each restart took over the lock the killed connector left.
+      expect(missing(total)).toEqual([]);
+      expect(new Set(delivered()).size).toBe(total);
+      expect(lockTakenOverFrom).toEqual(killedPids);
+    },
+    120_000,
+  );
 
   it('keeps statuses and acknowledgements flowing under load with an fsync before every acknowledgement', async () => {
     // Prepare

@@ -73,8 +73,8 @@ describe('CloudWatch metrics, end to end', () => {
     for (let index = 0; index < 3; index++) await client.publish('kinesisfirehose/message', 'not json');
     await client.waitForStatuses(43);
     await cloudWatch.waitFor(
-      () => cloudWatch.sum('RecordsDelivered', MAIN) === 40,
-      'RecordsDelivered to add up to 40',
+      () => cloudWatch.sum('MessagesDelivered', MAIN) === 40,
+      'MessagesDelivered to add up to 40',
     );
     // A period sampled wholly after the last delivery: the queue is back to empty.
     await cloudWatch.waitFor(
@@ -85,10 +85,10 @@ describe('CloudWatch metrics, end to end', () => {
 
     // Assess
     expect(cloudWatch.sum('MessagesReceived', MAIN)).toBe(40);
-    expect(cloudWatch.sum('RecordsDelivered', MAIN)).toBe(40);
+    expect(cloudWatch.sum('MessagesDelivered', MAIN)).toBe(40);
     expect(cloudWatch.sum('MessagesRejected', { ...MAIN, Reason: 'InvalidJson' })).toBe(3);
     expect(cloudWatch.sum('FirehoseCalls', MAIN)).toBe(firehose.callTotals.calls);
-    expect(cloudWatch.sum('RecordsFailed', MAIN)).toBe(0);
+    expect(cloudWatch.sum('MessagesFailed', MAIN)).toBe(0);
     expect(new Set(cloudWatch.calls.map((call) => `${call.namespace} ${call.region}`))).toEqual(
       new Set([`${NAMESPACE} eu-west-1`]),
     );

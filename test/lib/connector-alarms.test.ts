@@ -37,7 +37,7 @@ describe('alarms', () => {
     // Assess
     synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Fleet/Firehose',
-      MetricName: 'RecordsFailed',
+      MetricName: 'MessagesFailed',
       Dimensions: streamDimension(synthesized, 'DeliveryStream'),
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

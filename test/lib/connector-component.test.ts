@@ -186,7 +186,7 @@ describe('device permissions', () => {
 });
 
 describe('component version', () => {
-  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input, metrics on, plus the deployed stream ARN', () => {
+  test('has a recipe whose DefaultConfiguration is the shared defaults with IPC input, packing and metrics on, plus the deployed stream ARN', () => {
     // Act
     const synthesized = synth();
 
@@ -196,6 +196,8 @@ describe('component version', () => {
       ...defaultParameterValues(),
       MetricsNamespace: 'GreengrassFirehoseConnector',
       InputSource: 'ipc',
+      RecordPacking: 'default-stream',
+      RecordSeparator: '\\n',
       StatusToIoTCore: 'false',
       DefaultDeliveryStreamArn: streamArnMarker(synthesized),
       accessControl: buildAccessControl({ componentName: DEFAULT_COMPONENT_NAME }),
@@ -355,6 +357,17 @@ describe('deployment', () => {
       MemorySize: '131072',
       PublishInterval: '5',
     });
+  });
+
+  test("puts a record separator given in context in place of the recipe's newline, and packing can be turned off", () => {
+    // Act
+    const synthesized = synth({ targetArn: THING_GROUP_ARN, RecordSeparator: ',', RecordPacking: 'off' });
+
+    // Assess
+    const deployment = Object.values(synthesized.template.findResources('AWS::GreengrassV2::Deployment'))[0];
+    const merge =
+      deployment.Properties.Components['community.greengrass.FirehoseConnector'].ConfigurationUpdate.Merge;
+    expect(JSON.parse(joinText(merge))).toMatchObject({ RecordSeparator: ',', RecordPacking: 'off' });
   });
 
   test('waits for the component version and the device policy', () => {

@@ -63,11 +63,13 @@ describe('the dashboard', () => {
       expect.arrayContaining(
         [
           'MessagesReceived',
-          'RecordsDelivered',
+          'MessagesDelivered',
           'FirehoseCalls',
-          'RecordsFailed',
-          'RecordsDropped',
-          'RecordsRetried',
+          'FirehoseRecords',
+          'BilledBytes',
+          'MessagesFailed',
+          'MessagesDropped',
+          'MessagesRetried',
           'RecordsThrottled',
           'QueueDepth',
           'OldestRecordAge',

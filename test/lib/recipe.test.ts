@@ -49,7 +49,7 @@ describe('buildRecipe', () => {
     });
   });
 
-  test('sets DefaultConfiguration to the shared parameter defaults with IPC input and the stream ARN, all strings', () => {
+  test('sets DefaultConfiguration to the shared parameter defaults with IPC input, packing and the stream ARN, all strings', () => {
     // Act
     const { accessControl, ...parameters } = recipe().ComponentConfiguration.DefaultConfiguration;
 
@@ -57,6 +57,8 @@ describe('buildRecipe', () => {
     expect(parameters).toEqual({
       ...defaultParameterValues(),
       InputSource: 'ipc',
+      RecordPacking: 'default-stream',
+      RecordSeparator: '\\n',
       StatusToIoTCore: 'false',
       DefaultDeliveryStreamArn: STREAM_ARN,
     });

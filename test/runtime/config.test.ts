@@ -42,7 +42,18 @@ describe('loadConfig', () => {
     expect(config.memorySizeKb).toBe(65535);
     expect(config.publishIntervalSeconds).toBe(10);
     expect(config.recordSeparator.length).toBe(0);
+    expect(config.recordPacking).toBe('off');
     expect(config.mqtt.brokerUrl).toBe('mqtt://127.0.0.1:1883');
+  });
+
+  it('refuses a RecordPacking value other than off, default-stream and all-streams', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ env: { DefaultDeliveryStreamArn: ARN, RecordPacking: 'true' } }),
+    );
+
+    expect(problems).toEqual([
+      'RecordPacking is "true"; expected one of "off", "default-stream", "all-streams"',
+    ]);
   });
 
   it('accepts numbers given as strings, as Greengrass configuration delivers them', () => {

@@ -284,3 +284,92 @@ describe('Connector', () => {
     expect(statuses.filter((status) => status.status === 'success')).toHaveLength(48);
   });
 });
+
+describe('Connector with RecordPacking', () => {
+  /** Publishes a JSON and a binary message to the default stream, and a JSON one to `other`, then flushes. */
+  async function publishMix(setupResult: ReturnType<typeof setup>): Promise<void> {
+    const { connector, publish, statuses } = setupResult;
+    await publish('{"t":1}', 'json-1');
+    await connector.handleMessage(`${Topics.binary.slice(0, -1)}bin-1`, Buffer.from([0x00, 0xff, 0x0a]));
+    await publish('to other', 'other-1', streamArn('other'));
+    await publish('{"t":2}', 'json-2');
+    connector.flush();
+    await waitFor(() => statuses.length === 4);
+  }
+
+  /** The data of every record sent to `stream`, in order. */
+  function recordsOf(sender: FakeSender, stream: string): Buffer[] {
+    return sender.calls
+      .filter((call) => call.stream === stream)
+      .flatMap((call) => call.data.map((data) => Buffer.from(data, 'latin1')));
+  }
+
+  it('packs JSON and binary messages of the default stream into one record, each with its separator, in order', async () => {
+    // Prepare
+    const mixed = setup({ PublishInterval: 60, RecordPacking: 'default-stream', RecordSeparator: '\\n' });
+    const sent: Buffer[] = [];
+    mixed.sender.respond = (record) => {
+      sent.push(record.data);
+      return { ok: true, recordId: `record-of-${record.requestId}` };
+    };
+
+    // Act
+    await publishMix(mixed);
+
+    // Assess
+    expect(
+      mixed.sender.calls.filter((call) => call.stream === 'main').map((call) => call.requestIds),
+    ).toEqual([[['json-1', 'bin-1', 'json-2']]]);
+    expect(sent.find((data) => data.length > 9)).toEqual(
+      Buffer.concat([
+        Buffer.from('{"t":1}\n'),
+        Buffer.from([0x00, 0xff, 0x0a, 0x0a]),
+        Buffer.from('{"t":2}\n'),
+      ]),
+    );
+    expect(mixed.statuses.filter((status) => status.id !== 'other-1')).toEqual(
+      ['json-1', 'bin-1', 'json-2'].map((id) => ({
+        firehose_record_id: 'record-of-json-1',
+        id,
+        status: 'success',
+      })),
+    );
+  });
+
+  it('packs the messages of each stream apart, and only the default stream with default-stream', async () => {
+    // Prepare
+    const defaultOnly = setup({ PublishInterval: 60, RecordPacking: 'default-stream' });
+    const allStreams = setup({ PublishInterval: 60, RecordPacking: 'all-streams' });
+
+    // Act
+    await publishMix(defaultOnly);
+    await publish3ToOther(defaultOnly);
+    await publishMix(allStreams);
+    await publish3ToOther(allStreams);
+
+    // Assess
+    const idsBy = (sender: FakeSender, stream: string) =>
+      sender.calls.filter((call) => call.stream === stream).flatMap((call) => call.requestIds);
+    expect(idsBy(defaultOnly.sender, 'main')).toEqual([['json-1', 'bin-1', 'json-2']]);
+    expect(idsBy(defaultOnly.sender, 'other')).toEqual([['other-1'], ['other-2'], ['other-3']]);
+    expect(idsBy(allStreams.sender, 'main')).toEqual([['json-1', 'bin-1', 'json-2']]);
+    expect(idsBy(allStreams.sender, 'other')).toEqual([['other-1'], ['other-2', 'other-3']]);
+  });
+
+  it('sends one record per message when RecordPacking is off, the default', async () => {
+    const unpacked = setup({ PublishInterval: 60 });
+
+    await publishMix(unpacked);
+
+    expect(recordsOf(unpacked.sender, 'main').map((data) => data.length)).toEqual([7, 3, 7]);
+  });
+
+  /** Two more messages for `other`, sent in one call. */
+  async function publish3ToOther({ connector, publish, statuses }: ReturnType<typeof setup>): Promise<void> {
+    const before = statuses.length;
+    await publish('two', 'other-2', streamArn('other'));
+    await publish('three', 'other-3', streamArn('other'));
+    connector.flush();
+    await waitFor(() => statuses.length === before + 2);
+  }
+});

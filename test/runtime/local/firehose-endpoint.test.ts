@@ -87,7 +87,7 @@ describe('LocalFirehoseEndpoint', () => {
     expect(contents).toEqual(['one', 'two', 'three']);
   });
 
-  test('counts what it accepted in its stats', async () => {
+  test('counts what it accepted in its stats, with the bytes the service would bill', async () => {
     // Act
     await putBatch(client, testRecords(3, 100));
 
@@ -97,6 +97,7 @@ describe('LocalFirehoseEndpoint', () => {
       rejectedCalls: 0,
       acceptedRecords: 3,
       acceptedBytes: 300,
+      billedBytes: 3 * 5120,
       failedRecords: 0,
     });
   });

@@ -96,7 +96,7 @@ describe('FirehoseService', () => {
       expect(kept).not.toContain('Signature');
     });
 
-    test('counts calls, rejected calls, accepted records and bytes in its stats', async () => {
+    test('counts calls, rejected calls, accepted records and bytes in its stats, with the bytes the service would bill', async () => {
       // Act
       await putBatch(client, testRecords(3, 100));
       await errorOf(putRecord(client, 'x', 'unknown-stream'));
@@ -107,6 +107,7 @@ describe('FirehoseService', () => {
         rejectedCalls: 1,
         acceptedRecords: 3,
         acceptedBytes: 300,
+        billedBytes: 3 * 5120,
         failedRecords: 0,
       });
     });

@@ -52,6 +52,8 @@ function main(received: number, queued = 0): StreamSample {
     retried: 0,
     throttled: 0,
     calls: 0,
+    records: received - queued,
+    billedBytes: (received - queued) * 5120,
     queued,
     oldestAgeMs: 0,
   };
@@ -152,21 +154,21 @@ describe('MetricsPublisher', () => {
         fields: {
           errorName: 'Error',
           errorMessage: 'connect ECONNREFUSED 127.0.0.1:4582',
-          keptPoints: 5,
+          keptPoints: 7,
           mostKept: 10_000,
         },
       },
       {
         level: 'info',
         message: 'Metrics reach CloudWatch again; sent the points kept meanwhile',
-        fields: { sentPoints: 30, droppedPoints: 0, outageSeconds: 300 },
+        fields: { sentPoints: 42, droppedPoints: 0, outageSeconds: 300 },
       },
     ]);
   });
 
   it('keeps at most its capacity while calls fail, dropping the oldest points', async () => {
-    // Prepare: five points per period.
-    const { sender } = setup({ bufferCapacity: 12 });
+    // Prepare: seven points per period.
+    const { sender } = setup({ bufferCapacity: 16 });
     sender.failure = networkError();
     await advance(55_000 + 3 * MINUTE);
 
@@ -174,8 +176,8 @@ describe('MetricsPublisher', () => {
     sender.failure = undefined;
     await advance(MINUTE);
 
-    // Assess: the last call carries the newest 12 of the 25 points.
-    expect(sender.calls.at(-1)).toHaveLength(12);
+    // Assess: the last call carries the newest 16 of the 35 points.
+    expect(sender.calls.at(-1)).toHaveLength(16);
     expect(sender.timestamps.at(-1)).toEqual([2, 3, 4].map((period) => FIRST_PERIOD + period * MINUTE));
   });
 
@@ -190,8 +192,8 @@ describe('MetricsPublisher', () => {
     sender.failure = undefined;
     await advance(MINUTE);
 
-    // Assess: one failed call of 4, then the 10 points in calls of 4, 4 and 2.
-    expect(sender.calls.map((call) => call.length)).toEqual([4, 4, 4, 2]);
+    // Assess: one failed call of 4, then the 14 points in calls of 4, 4, 4 and 2.
+    expect(sender.calls.map((call) => call.length)).toEqual([4, 4, 4, 4, 2]);
   });
 
   it('drops the points of a call CloudWatch refused for what it carried, and sends the next ones', async () => {

@@ -18,6 +18,8 @@ function sample(name: string, counts: Partial<StreamSample> = {}): StreamSample 
     retried: 0,
     throttled: 0,
     calls: 0,
+    records: 0,
+    billedBytes: 0,
     queued: 0,
     oldestAgeMs: 0,
     ...counts,
@@ -47,10 +49,32 @@ describe('PeriodAggregator', () => {
     // Assess
     expect(valuesOf(points, 'main')).toMatchObject({
       MessagesReceived: 30,
-      RecordsDelivered: 35,
+      MessagesDelivered: 35,
       FirehoseCalls: 1,
     });
     expect(points.every((point) => point.timestamp === PERIOD_START)).toBe(true);
+  });
+
+  it('sums the Firehose records and billed bytes of the period, fewer records than messages when packed', () => {
+    // Prepare
+    const aggregator = new PeriodAggregator(16, 'main');
+    aggregator.observe([
+      sample('main', { received: 1000, delivered: 1000, records: 1, billedBytes: 204_800 }),
+    ]);
+    aggregator.close(PERIOD_START - 60_000);
+
+    // Act
+    aggregator.observe([
+      sample('main', { received: 3000, delivered: 3000, records: 2, billedBytes: 409_600 }),
+    ]);
+    const points = aggregator.close(PERIOD_START);
+
+    // Assess
+    expect(valuesOf(points, 'main')).toMatchObject({
+      MessagesDelivered: 2000,
+      FirehoseRecords: 1,
+      BilledBytes: 204_800,
+    });
   });
 
   it('sends the counters of trouble only in periods when they are not zero', () => {
@@ -67,18 +91,20 @@ describe('PeriodAggregator', () => {
 
     // Assess
     expect(Object.keys(valuesOf(quiet, 'main')).sort()).toEqual([
+      'BilledBytes',
       'FirehoseCalls',
+      'FirehoseRecords',
+      'MessagesDelivered',
       'MessagesReceived',
       'OldestRecordAge',
       'QueueDepth',
-      'RecordsDelivered',
     ]);
     expect(valuesOf(troubled, 'main')).toMatchObject({
-      RecordsFailed: 1,
-      RecordsRetried: 2,
+      MessagesFailed: 1,
+      MessagesRetried: 2,
       RecordsThrottled: 2,
     });
-    expect(valuesOf(troubled, 'main')).not.toHaveProperty('RecordsDropped');
+    expect(valuesOf(troubled, 'main')).not.toHaveProperty('MessagesDropped');
   });
 
   it('gives the queue depth and the oldest age as the statistics of every sample of the period', () => {
@@ -109,7 +135,7 @@ describe('PeriodAggregator', () => {
     const points = aggregator.close(PERIOD_START);
 
     // Assess
-    expect(valuesOf(points, 'other')).toMatchObject({ MessagesReceived: 5, RecordsDelivered: 5 });
+    expect(valuesOf(points, 'other')).toMatchObject({ MessagesReceived: 5, MessagesDelivered: 5 });
   });
 
   it('takes counts lower than last time as a new dispatcher counting from zero', () => {

@@ -6,14 +6,14 @@ function amount(records: number): Amount {
 }
 
 /**
- * A stream first answered at 0 ms, that accepted 1,000 records at 500 ms, then 1,000 more at 1,200 ms with 200
- * refused for throttling: 2,000 records in the last second, which holds the service's second of burst, so it is
- * slowed to 90 % of 1,000 records (100,000 bytes) a second, at 1,200 ms.
+ * A stream first answered at 0 ms, that accepted 700 records at 500 ms, then 1,000 more at 1,200 ms with 200
+ * refused for throttling: 1,700 records in the last second, over the 0.7 s since the oldest call in it was answered
+ * and the service's second of burst, so it is slowed to 90 % of 1,000 records (100,000 bytes) a second, at 1,200 ms.
  */
 function slowedRate(): AdaptiveRate {
   const rate = new AdaptiveRate();
   rate.settle(0, 0, amount(100), 0);
-  rate.settle(500, 400, amount(1000), 0);
+  rate.settle(500, 400, amount(700), 0);
   rate.settle(1200, 1100, amount(1000), 200);
   return rate;
 }
@@ -42,7 +42,7 @@ describe('AdaptiveRate', () => {
     // Prepare
     const rate = new AdaptiveRate();
     rate.settle(0, 0, amount(100), 0);
-    rate.settle(500, 400, amount(1000), 0);
+    rate.settle(500, 400, amount(700), 0);
 
     // Act
     const verdict = rate.settle(1200, 1100, amount(1000), 200);

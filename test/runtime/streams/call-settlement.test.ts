@@ -1,4 +1,5 @@
 import type { RecordOutcome } from '../../../runtime/firehose/firehose-sender';
+import { oneRecordPerMessage, packMessages } from '../../../runtime/firehose/record-packing';
 import { settleCall } from '../../../runtime/streams/call-settlement';
 import { queuedRecord, requestIds, sizedRecord } from '../../helpers/factories';
 import { permanent, retryable } from '../../helpers/fake-sender';
@@ -22,7 +23,11 @@ describe('settleCall', () => {
     const batch = [queuedRecord(0), queuedRecord(1)];
 
     // Act
-    const settled = settleCall(batch, [delivered('id-a'), delivered('id-b')], notExhausted);
+    const settled = settleCall(
+      oneRecordPerMessage(batch),
+      [delivered('id-a'), delivered('id-b')],
+      notExhausted,
+    );
 
     // Assess
     expect(settled.statuses).toEqual([
@@ -38,7 +43,7 @@ describe('settleCall', () => {
 
     // Act
     settleCall(
-      batch,
+      oneRecordPerMessage(batch),
       [delivered('a'), retryable(), permanent('AccessDeniedException', 'denied')],
       notExhausted,
     );
@@ -52,7 +57,11 @@ describe('settleCall', () => {
     const batch = [sizedRecord(0, 100), sizedRecord(1, 200), sizedRecord(2, 400)];
 
     // Act
-    const settled = settleCall(batch, [delivered('a'), retryable(), delivered('c')], notExhausted);
+    const settled = settleCall(
+      oneRecordPerMessage(batch),
+      [delivered('a'), retryable(), delivered('c')],
+      notExhausted,
+    );
 
     // Assess
     expect(settled.accepted).toEqual({ records: 2, bytes: 500 });
@@ -64,7 +73,7 @@ describe('settleCall', () => {
 
     // Act
     const settled = settleCall(
-      batch,
+      oneRecordPerMessage(batch),
       [permanent('ResourceNotFoundException', 'Firehose s1 not found.')],
       notExhausted,
     );
@@ -87,7 +96,7 @@ describe('settleCall', () => {
 
     // Act
     const settled = settleCall(
-      batch,
+      oneRecordPerMessage(batch),
       [
         delivered('a'),
         retryable('ServiceUnavailableException'),
@@ -110,7 +119,7 @@ describe('settleCall', () => {
     const batch = [queuedRecord(0), queuedRecord(1)];
 
     // Act
-    const settled = settleCall(batch, [retryable(), retryable()], notExhausted);
+    const settled = settleCall(oneRecordPerMessage(batch), [retryable(), retryable()], notExhausted);
 
     // Assess
     expect([settled.throttled, settled.callFailure]).toEqual([2, undefined]);
@@ -121,7 +130,11 @@ describe('settleCall', () => {
     const batch = [queuedRecord(0), queuedRecord(1)];
 
     // Act
-    const settled = settleCall(batch, [retryable(), retryable('InternalFailure', 'boom')], notExhausted);
+    const settled = settleCall(
+      oneRecordPerMessage(batch),
+      [retryable(), retryable('InternalFailure', 'boom')],
+      notExhausted,
+    );
 
     // Assess
     expect([requestIds(settled.retry), settled.throttled, settled.callFailure]).toEqual([
@@ -137,7 +150,7 @@ describe('settleCall', () => {
     const failure = wholeCallFailure();
 
     // Act
-    const settled = settleCall(batch, [failure, failure], notExhausted);
+    const settled = settleCall(oneRecordPerMessage(batch), [failure, failure], notExhausted);
 
     // Assess
     expect(settled.callFailure).toEqual({
@@ -153,7 +166,7 @@ describe('settleCall', () => {
 
     // Act
     const settled = settleCall(
-      batch,
+      oneRecordPerMessage(batch),
       [retryable('InternalFailure', 'boom'), retryable('InternalFailure', 'boom')],
       notExhausted,
     );
@@ -167,7 +180,11 @@ describe('settleCall', () => {
     const batch = [queuedRecord(0), queuedRecord(1)];
 
     // Act
-    const settled = settleCall(batch, [delivered('a'), retryable('InternalFailure', 'boom')], notExhausted);
+    const settled = settleCall(
+      oneRecordPerMessage(batch),
+      [delivered('a'), retryable('InternalFailure', 'boom')],
+      notExhausted,
+    );
 
     // Assess
     expect([requestIds(settled.retry), settled.callFailure]).toEqual([['r1'], undefined]);
@@ -182,7 +199,7 @@ describe('settleCall', () => {
         : undefined;
 
     // Act
-    const settled = settleCall(batch, [retryable(), retryable()], exhausted);
+    const settled = settleCall(oneRecordPerMessage(batch), [retryable(), retryable()], exhausted);
 
     // Assess
     expect(settled.statuses).toEqual([
@@ -198,5 +215,34 @@ describe('settleCall', () => {
       ['r1'],
       1,
     ]);
+  });
+  it('settles a packed record for each of its messages: a status each, with the record id, and one record accepted', () => {
+    // Prepare: three messages of 100, 200 and 300 bytes in one record.
+    const batch = [sizedRecord(0, 100), sizedRecord(1, 200), sizedRecord(2, 300)];
+
+    // Act
+    const settled = settleCall(packMessages(batch), [delivered('packed')], notExhausted);
+
+    // Assess
+    expect(settled.statuses).toEqual(
+      ['r0', 'r1', 'r2'].map((id) => ({ firehose_record_id: 'packed', id, status: 'success' })),
+    );
+    expect([settled.delivered, settled.accepted, settled.billedBytes]).toEqual([
+      3,
+      { records: 1, bytes: 600 },
+      5120,
+    ]);
+  });
+
+  it('retries every message of a packed record refused for throttling, counting one throttled record', () => {
+    // Prepare
+    const batch = [queuedRecord(0), queuedRecord(1, { attempts: 4 })];
+
+    // Act
+    const settled = settleCall(packMessages(batch), [retryable()], notExhausted);
+
+    // Assess
+    expect([requestIds(settled.retry), settled.throttled, settled.statuses]).toEqual([['r0', 'r1'], 1, []]);
+    expect(batch.map((record) => record.attempts)).toEqual([1, 5]);
   });
 });

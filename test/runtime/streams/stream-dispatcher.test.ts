@@ -517,3 +517,208 @@ describe('StreamDispatcher', () => {
     expect(age).toBe(2500);
   });
 });
+
+describe('StreamDispatcher with packing (RecordPacking)', () => {
+  /** Queues messages whose data is their request id, as text. */
+  function enqueueNamed(dispatcher: StreamDispatcher, ids: readonly string[]) {
+    return Promise.all(
+      ids.map((id) => dispatcher.enqueue({ requestId: id, stream: STREAM, data: Buffer.from(`${id};`) })),
+    );
+  }
+
+  it('packs what is queued when the call is built into one record, and gives every message its status with that record id', async () => {
+    // Prepare
+    const { sender, statuses, dispatcher } = setup({ packing: true });
+    sender.respond = (_, callIndex) => ({ ok: true, recordId: `record-${callIndex}` });
+    await enqueueNamed(dispatcher, ['a', 'b', 'c']);
+
+    // Act
+    dispatcher.flush();
+    await advanceUntil(() => statuses.length === 3, '3 statuses');
+
+    // Assess
+    expect(sender.calls.map((call) => call.data)).toEqual([['a;b;c;']]);
+    expect(statuses).toEqual(
+      ['a', 'b', 'c'].map((id) => ({ firehose_record_id: 'record-0', id, status: 'success' })),
+    );
+  });
+
+  it('retries a refused record with all its messages, and reports each message once', async () => {
+    // Prepare: the first call's record is refused, the second goes through.
+    const { sender, statuses, dispatcher } = setup({ packing: true, publishIntervalMs: 0 });
+    sender.respond = (_, callIndex) => (callIndex === 0 ? retryable() : { ok: true, recordId: 'second' });
+
+    // Act
+    await enqueueNamed(dispatcher, ['a', 'b', 'c']);
+    await advanceUntil(() => statuses.length === 3, '3 statuses');
+    await advance(1000);
+
+    // Assess
+    expect(sender.calls.map((call) => call.requestIds)).toEqual([[['a', 'b', 'c']], [['a', 'b', 'c']]]);
+    expect(statuses).toEqual(
+      ['a', 'b', 'c'].map((id) => ({ firehose_record_id: 'second', id, status: 'success' })),
+    );
+  });
+
+  it('counts attempts per message: a record refused until RecordMaxAttempts fails each of its messages once', async () => {
+    // Prepare
+    const { sender, statuses, dispatcher } = setup({ packing: true, publishIntervalMs: 0, maxAttempts: 2 });
+    sender.respond = () => retryable();
+
+    // Act
+    await enqueueNamed(dispatcher, ['a', 'b']);
+    await advanceUntil(() => statuses.length === 2, '2 statuses');
+    await advance(1000);
+
+    // Assess
+    expect(sender.calls.map((call) => call.requestIds)).toEqual([[['a', 'b']], [['a', 'b']]]);
+    expect(statuses).toEqual(
+      ['a', 'b'].map((id) => ({
+        ErrorCode: 'ServiceUnavailableException',
+        ErrorMessage: 'Slow down. (gave up after 2 attempts, the RecordMaxAttempts limit)',
+        id,
+        status: 'fail',
+      })),
+    );
+  });
+
+  it('fails every message of a record Firehose refuses for good, with the service error', async () => {
+    const { sender, statuses, dispatcher } = setup({ packing: true, publishIntervalMs: 0 });
+    sender.respond = () => permanent('AccessDeniedException', 'Not allowed');
+
+    await enqueueNamed(dispatcher, ['a', 'b']);
+    await advanceUntil(() => statuses.length === 2, '2 statuses');
+
+    expect(statuses).toEqual(
+      ['a', 'b'].map((id) => ({
+        ErrorCode: 'AccessDeniedException',
+        ErrorMessage: 'Not allowed',
+        id,
+        status: 'fail',
+      })),
+    );
+    expect(sender.calls.map((call) => call.requestIds)).toEqual([[['a', 'b']]]);
+  });
+
+  it('keeps records within 1,024,000 bytes and calls within 4 MiB of data', async () => {
+    // Prepare: 50 messages of 100,000 bytes: 10 fill a record, 41 a call.
+    const { sender, dispatcher, enqueue } = setup({ packing: true });
+    await enqueue(50, 100_000);
+
+    // Act
+    dispatcher.flush();
+    await advanceUntil(() => sender.calls.length === 2, '2 calls');
+
+    // Assess
+    expect(sender.calls.map((call) => call.requestIds.map((ids) => ids.length))).toEqual([
+      [10, 10, 10, 10, 1],
+      [9],
+    ]);
+    expect(sender.calls.flatMap((call) => call.data.map((data) => data.length))).toEqual([
+      1_000_000, 1_000_000, 1_000_000, 1_000_000, 100_000, 900_000,
+    ]);
+  });
+
+  it('still sends 500 queued messages at once, without waiting for the interval', async () => {
+    // Prepare: a ten-second interval.
+    const { sender, enqueue } = setup({ packing: true });
+
+    // Act
+    await enqueue(500);
+    await advance(50);
+
+    // Assess
+    expect(sender.calls.map((call) => call.requestIds.map((ids) => ids.length))).toEqual([[500]]);
+  });
+
+  it('counts Firehose records and their billed bytes in its stats', async () => {
+    // Prepare: three 200-byte messages, packed and not.
+    const packed = setup({ packing: true });
+    const unpacked = setup();
+    for (const { dispatcher, enqueue } of [packed, unpacked]) {
+      await enqueue(3, 200);
+      dispatcher.flush();
+    }
+
+    // Act
+    await advanceUntil(() => packed.statuses.length === 3 && unpacked.statuses.length === 3, '6 statuses');
+
+    // Assess
+    expect(packed.dispatcher.stats).toMatchObject({
+      delivered: 3,
+      records: 1,
+      bytes: 600,
+      billedBytes: 5120,
+    });
+    expect(unpacked.dispatcher.stats).toMatchObject({
+      delivered: 3,
+      records: 3,
+      bytes: 600,
+      billedBytes: 15_360,
+    });
+  });
+
+  it('sends a backlog past a stream at its records quota as fast as its bytes allow', async () => {
+    // Prepare: a stream that takes 1,000 records a second, and 6,000 messages (5 s of records one per message).
+    const { sender, statuses, dispatcher, enqueue } = setup({ packing: true, queueSize: 10_000 });
+    const quota = quotaResponder(1000);
+    sender.respond = quota.respond;
+    await enqueue(6000, 200);
+
+    // Act
+    dispatcher.flush();
+    const elapsedMs = await advanceUntil(() => statuses.length === 6000, '6,000 statuses', 30_000);
+
+    // Assess: 1.2 MB in three records, well within the quota's first second.
+    expect(elapsedMs).toBeLessThanOrEqual(100);
+    expect(quota.refused).toBe(0);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(6000);
+  });
+
+  it('sends a backlog built during an outage at its bytes quota, measured from when the stream came back', async () => {
+    // Prepare: calls fail whole until the outage ends, then the stream takes 1 MB a second; 2 MB wait.
+    const { sender, statuses, dispatcher, enqueue } = setup({ packing: true, queueSize: 20_000 });
+    const quota = quotaResponder(100_000, 1_000_000);
+    let outage = true;
+    sender.respond = (record, callIndex) =>
+      outage
+        ? {
+            ok: false,
+            code: 'ServiceUnavailableException',
+            message: 'down',
+            retryable: true,
+            wholeCall: true,
+          }
+        : quota.respond(record, callIndex);
+    await enqueue(10_000, 200);
+    dispatcher.flush();
+    await advance(5000);
+
+    // Act
+    outage = false;
+    const elapsedMs = await advanceUntil(() => statuses.length === 10_000, '10,000 statuses', 60_000);
+
+    // Assess: a second's burst, then the other 1 MB at 0.9 of the quota: about 2 s. Measured over the outage too,
+    // the rate was set to half the quota, and the drain took 2.9 s.
+    expect(elapsedMs).toBeLessThanOrEqual(2400);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(10_000);
+  });
+
+  it('slows down to the bytes a stream at its bytes quota accepts, counting packed records', async () => {
+    // Prepare: a stream that takes 1 MB a second, and a backlog of 20,000 messages of 200 bytes (4 MB).
+    const { sender, statuses, dispatcher, enqueue } = setup({ packing: true, queueSize: 20_000 });
+    const quota = quotaResponder(100_000, 1_000_000);
+    sender.respond = quota.respond;
+    await enqueue(20_000, 200);
+
+    // Act
+    dispatcher.flush();
+    const elapsedMs = await advanceUntil(() => statuses.length === 20_000, '20,000 statuses', 60_000);
+
+    // Assess: the first second's burst, then 1 MB a second: 3 s for the other 3 MB.
+    expect(elapsedMs).toBeLessThanOrEqual(3000 / 0.8);
+    expect(statuses.filter((status) => status.status === 'success')).toHaveLength(20_000);
+    expect(new Set(statuses.map((status) => status.id)).size).toBe(20_000);
+    expect(quota.refused / sender.calls.length).toBeLessThanOrEqual(0.5);
+  });
+});

@@ -244,6 +244,9 @@ describe('StreamRegistry', () => {
       retried: 0,
       throttled: 0,
       calls: 1,
+      records: 1,
+      bytes: 10,
+      billedBytes: 5120,
     });
   });
 

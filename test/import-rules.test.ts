@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const ALLOWED_FOLDER_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   contract: [],
   store: ['contract'],
-  firehose: ['contract', 'store'],
+  firehose: ['contract'],
   message: ['contract', 'firehose'],
   pacing: ['firehose', 'store'],
   transport: ['contract', 'message', 'pacing'],

@@ -24,7 +24,8 @@ export interface ConnectorAlarmsProps {
 
 /**
  * Alarms that page before data is lost, on an SNS topic: S3 data freshness, records failed for good, records waiting
- * too long on the devices, and a stream throttled for a quarter of an hour. Each alarm notifies when it fires and
+ * too long on the devices (these two from the devices' metrics, when they send them), and a stream throttled for a
+ * quarter of an hour. Each alarm notifies when it fires and
  * when it clears.
  *
  * The topic is encrypted with a key of its own (cdk-nag AwsSolutions-SNS2): CloudWatch cannot publish to a topic
@@ -36,10 +37,10 @@ export class ConnectorAlarms extends Construct {
   readonly topicKey: kms.Key;
   /** S3 data freshness over twice the buffering interval (at least two minutes). */
   readonly dataFreshness: cloudwatch.Alarm;
-  /** Any record failed for good, on any device. */
-  readonly recordsFailed: cloudwatch.Alarm;
-  /** The oldest record queued on any device older than `oldestRecordAge`. */
-  readonly oldestRecordAge: cloudwatch.Alarm;
+  /** Any record failed for good, on any device; only when the devices send metrics. */
+  readonly recordsFailed?: cloudwatch.Alarm;
+  /** The oldest record queued on any device older than `oldestRecordAge`; only when the devices send metrics. */
+  readonly oldestRecordAge?: cloudwatch.Alarm;
   /** Firehose throttled records of the stream in each of three five-minute periods in a row. */
   readonly throttling: cloudwatch.Alarm;
 
@@ -80,28 +81,30 @@ export class ConnectorAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    this.recordsFailed = metrics.connector('MessagesFailed', 'Sum').createAlarm(this, 'MessagesFailed', {
-      alarmDescription:
-        'Core devices reported records failed for good (refused by Firehose, retries exhausted, or left at ' +
-        'shutdown); their statuses and the component log say why.',
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // Sent only in periods when records fail.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const ageSeconds = props.oldestRecordAge.toSeconds();
-    this.oldestRecordAge = metrics
-      .connector('OldestRecordAge', 'Maximum')
-      .createAlarm(this, 'OldestRecordAge', {
+    if (metrics.hasConnectorMetrics) {
+      this.recordsFailed = metrics.connector('MessagesFailed', 'Sum').createAlarm(this, 'MessagesFailed', {
         alarmDescription:
-          `A core device holds a record queued for over ${ageSeconds} s: its queue is not keeping up ` +
-          '(Firehose unreachable, the stream at its quota, or more input than it can send).',
-        threshold: ageSeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          'Core devices reported records failed for good (refused by Firehose, retries exhausted, or left at ' +
+          'shutdown); their statuses and the component log say why.',
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
+        // Sent only in periods when records fail.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      const ageSeconds = props.oldestRecordAge.toSeconds();
+      this.oldestRecordAge = metrics
+        .connector('OldestRecordAge', 'Maximum')
+        .createAlarm(this, 'OldestRecordAge', {
+          alarmDescription:
+            `A core device holds a record queued for over ${ageSeconds} s: its queue is not keeping up ` +
+            '(Firehose unreachable, the stream at its quota, or more input than it can send).',
+          threshold: ageSeconds,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+    }
     this.throttling = metrics.firehose('ThrottledRecords', 'Sum').createAlarm(this, 'Throttling', {
       alarmDescription:
         `Firehose throttled records of the stream in each of the last three ${METRICS_PERIOD.toMinutes()}-minute ` +
@@ -120,6 +123,8 @@ export class ConnectorAlarms extends Construct {
   }
 
   get alarms(): cloudwatch.Alarm[] {
-    return [this.dataFreshness, this.recordsFailed, this.oldestRecordAge, this.throttling];
+    return [this.dataFreshness, this.recordsFailed, this.oldestRecordAge, this.throttling].filter(
+      (alarm): alarm is cloudwatch.Alarm => alarm !== undefined,
+    );
   }
 }

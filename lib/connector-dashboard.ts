@@ -17,7 +17,7 @@ const HEIGHT = 6;
 /**
  * One view of a delivery stream and the fleet of core devices that send to it: the stream's own Firehose metrics
  * (what arrived, what was throttled, delivery to S3) above the connector's, added up over every device (what the
- * devices took in, sent and refused, and how far behind their queues are).
+ * devices took in, sent and refused, and how far behind their queues are), when the devices send metrics.
  */
 export class ConnectorDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -55,6 +55,10 @@ export class ConnectorDashboard extends Construct {
         height: HEIGHT,
       }),
     );
+    if (metrics.hasConnectorMetrics) this.addConnectorWidgets(metrics);
+  }
+
+  private addConnectorWidgets(metrics: StreamMetrics): void {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Core devices: messages in and delivered',

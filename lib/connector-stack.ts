@@ -117,6 +117,7 @@ export class ConnectorStack extends Stack {
       );
     }
 
+    const metricsNamespace = settings.metrics ? settings.metricsNamespace : undefined;
     this.component = new ConnectorComponent(this, 'Component', {
       componentName: settings.componentName,
       customResources: this.customResources,
@@ -137,9 +138,9 @@ export class ConnectorStack extends Stack {
           }
         : undefined,
       statusToIoTCore: settings.statusToIoTCore,
-      metricsNamespace: settings.metricsNamespace,
+      metricsNamespace,
     });
-    const metrics = new StreamMetrics(this.pipeline.deliveryStream, settings.metricsNamespace);
+    const metrics = new StreamMetrics(this.pipeline.deliveryStream, metricsNamespace);
     this.alarms = new ConnectorAlarms(this, 'Alarms', {
       metrics,
       bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),

@@ -209,6 +209,12 @@ export const CONTEXT_FIELDS = {
     allowed: `comma-separated, each one of ${[...Object.keys(GUARDED), 'all'].join(', ')}`,
   }),
   /**
+   * Core devices send their CloudWatch metrics; false keeps the recipe's MetricsNamespace empty, grants no
+   * PutMetricData, and leaves the connector's graphs and alarms out of the dashboard (the stream's own stay).
+   * @default true
+   */
+  metrics: field.boolean(true),
+  /**
    * CloudWatch namespace of the connector's metrics: the recipe's MetricsNamespace, the one namespace the devices may
    * publish to, and what the dashboard and alarms read. @default DEFAULT_METRICS_NAMESPACE
    */

@@ -15,8 +15,14 @@ export const METRICS_PERIOD = Duration.minutes(5);
 export class StreamMetrics {
   constructor(
     private readonly stream: firehose.IDeliveryStream,
-    readonly namespace: string,
+    /** The connector's namespace; undefined when the devices send no metrics. */
+    readonly namespace: string | undefined,
   ) {}
+
+  /** Whether the devices send the connector's metrics, so that graphs and alarms of them mean something. */
+  get hasConnectorMetrics(): boolean {
+    return this.namespace !== undefined;
+  }
 
   /** A metric Firehose publishes for the stream, such as `IncomingRecords`. */
   firehose(metricName: string, statistic: string, label?: string): cloudwatch.Metric {
@@ -26,7 +32,7 @@ export class StreamMetrics {
   /** One of the connector's metrics, added up over the fleet. */
   connector(metricName: ConnectorMetricName, statistic: string, label?: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: this.namespace,
+      namespace: this.connectorNamespace(),
       metricName,
       dimensionsMap: { [MetricDimension.deliveryStream]: this.stream.deliveryStreamName },
       statistic,
@@ -39,12 +45,18 @@ export class StreamMetrics {
   rejectedByReason(): cloudwatch.SearchExpression {
     const { deliveryStream, reason } = MetricDimension;
     const metric: ConnectorMetricName = 'MessagesRejected';
+    const namespace = this.connectorNamespace();
     return new cloudwatch.SearchExpression({
       expression:
-        `SEARCH('{"${this.namespace}",${deliveryStream},${reason}} MetricName="${metric}" ` +
+        `SEARCH('{"${namespace}",${deliveryStream},${reason}} MetricName="${metric}" ` +
         `${deliveryStream}="${this.stream.deliveryStreamName}"', 'Sum', ${METRICS_PERIOD.toSeconds()})`,
       label: 'Rejected',
       period: METRICS_PERIOD,
     });
+  }
+
+  private connectorNamespace(): string {
+    if (this.namespace === undefined) throw new Error('The devices send no metrics (metrics=false)');
+    return this.namespace;
   }
 }

@@ -81,6 +81,18 @@ describe('alarms', () => {
     });
   });
 
+  test("are only the stream's own, data freshness and throttling, when the devices send no metrics", () => {
+    // Act
+    const { template } = synth({ metrics: 'false' });
+
+    // Assess
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((alarm) => alarm.Properties.MetricName as string).sort()).toEqual([
+      'DeliveryToS3.DataFreshness',
+      'ThrottledRecords',
+    ]);
+  });
+
   test('go to an SNS topic that takes SSL only, encrypted with a rotated key of its own that CloudWatch may use', () => {
     // Act
     const { stack, template } = synth();

@@ -94,6 +94,18 @@ describe('device permissions', () => {
     });
   });
 
+  test('grant no PutMetricData when metrics is false', () => {
+    // Act
+    const { template } = synth({ metrics: 'false' });
+
+    // Assess
+    const devicePolicies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: ['GreengrassV2TokenExchangeRole'] },
+    });
+    expect(JSON.stringify(devicePolicies)).not.toContain('cloudwatch:');
+    expect(Object.keys(devicePolicies)).toHaveLength(2);
+  });
+
   test('cover the extra streams a message may name', () => {
     // Act
     const { stack, template } = synth({ extraDeliveryStreamArns: OTHER_STREAM_ARN });
@@ -212,6 +224,14 @@ describe('component version', () => {
     expect(recipeOf(template).ComponentConfiguration.DefaultConfiguration.MetricsNamespace).toBe(
       'Fleet/Firehose',
     );
+  });
+
+  test('keeps metrics off, its namespace empty, when metrics is false', () => {
+    // Act
+    const { template } = synth({ metrics: 'false', metricsNamespace: 'Fleet/Firehose' });
+
+    // Assess
+    expect(recipeOf(template).ComponentConfiguration.DefaultConfiguration.MetricsNamespace).toBe('');
   });
 
   test('is named and versioned from context', () => {

@@ -81,6 +81,16 @@ describe('the dashboard', () => {
     );
   });
 
+  test("shows only the stream's own metrics when the devices send none", () => {
+    // Act
+    const { template } = synth({ metrics: 'false' });
+
+    // Assess
+    const metrics = graphed(widgetsOf(template));
+    expect(metrics.length).toBeGreaterThan(0);
+    expect(metrics.filter((metric) => !metric.startsWith('AWS/Firehose '))).toEqual([]);
+  });
+
   test('shows the state of the four alarms at the top', () => {
     // Act
     const { stack, template } = synth();

@@ -46,6 +46,7 @@ describe('parseContext', () => {
       statusBridgeVersion: '2.3.2',
       statusBridgeBrokerUri: 'tcp://127.0.0.1:1883',
       statusToIoTCore: false,
+      metrics: true,
       metricsNamespace: 'GreengrassFirehoseConnector',
       alarmEmail: undefined,
       oldestRecordAgeAlarmSeconds: 900,

@@ -9,7 +9,9 @@ import {
   DEFAULT_METRICS_NAMESPACE,
   DELIVERY_STREAM_ARN_PATTERN,
   describeValidValues,
+  MAX_SHUTDOWN_TIMEOUT_SECONDS,
   MIN_MEMORY_SIZE_KB,
+  NUCLEUS_SHUTDOWN_SECONDS,
   PARAMETER_NAMES,
   type ParameterName,
   PARAMETERS,
@@ -21,7 +23,7 @@ import { compareVersions } from './custom-resources/component-version';
 import { GUARDED } from './custom-resources/removal-guard';
 import { defaultComponentName, defaultRoleAlias, DEFAULT_STACK_NAME } from './names';
 import { OUTPUT_PREFIX_ALLOWED, type OutputPrefixKind, outputPrefixProblem } from './output-prefix';
-import { COMPONENT_INPUT_SOURCE, MAX_SHUTDOWN_TIMEOUT_SECONDS, NUCLEUS_SHUTDOWN_SECONDS } from './recipe';
+import { COMPONENT_INPUT_SOURCE } from './recipe';
 import {
   type ContextField,
   type ContextLookup,

@@ -20,6 +20,7 @@ import {
   type RecordPacking,
   type RecordSeparator,
   SHUTDOWN_EXIT_SECONDS,
+  SHUTDOWN_SCRIPT_SECONDS,
   WORK_DIR_ENV,
 } from '../runtime/contract';
 import { type AccessControl, buildAccessControl } from './access-control';
@@ -37,21 +38,7 @@ export const PID_FILE_NAME = 'firehose-connector.pid';
  * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Lifecycle.java
  */
 export const SHUTDOWN_STEP_TIMEOUT_SECONDS =
-  PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + 4;
-
-/**
- * Seconds the nucleus gives all its services together to stop when it restarts itself (a nucleus update, a
- * bootstrap step, a rollback): past them it force-kills every component, Shutdown step or not.
- * @see https://github.com/aws-greengrass/aws-greengrass-nucleus/blob/main/src/main/java/com/aws/greengrass/lifecyclemanager/Kernel.java
- */
-export const NUCLEUS_SHUTDOWN_SECONDS = 30;
-
-/**
- * The longest `ShutdownTimeoutSeconds` whose flush, exit and Shutdown script (4 s) end within a nucleus restart's
- * 30 s; a deployment made by this app refuses more, since the memory queue's last records would be lost without a
- * status.
- */
-export const MAX_SHUTDOWN_TIMEOUT_SECONDS = NUCLEUS_SHUTDOWN_SECONDS - SHUTDOWN_EXIT_SECONDS - 4;
+  PARAMETERS.ShutdownTimeoutSeconds.max + SHUTDOWN_EXIT_SECONDS + SHUTDOWN_SCRIPT_SECONDS;
 
 /**
  * The oldest Node.js line the bundle runs on: it is built for it, and the Run script refuses an older one.

@@ -5,6 +5,7 @@ import {
   describeValidValues,
   type InputSource,
   type LogLevel,
+  MAX_SHUTDOWN_TIMEOUT_SECONDS,
   MIN_QUEUE_BYTE_BUDGET,
   PARAMETER_NAMES,
   type ParameterDefinition,
@@ -51,6 +52,11 @@ export interface ConnectorConfig {
   readonly recordMaxAgeSeconds: number;
   readonly requestTimeoutSeconds: number;
   readonly shutdownTimeoutSeconds: number;
+  /**
+   * True when the process runs as the component and `ShutdownTimeoutSeconds` is longer than a nucleus restart leaves
+   * it (`MAX_SHUTDOWN_TIMEOUT_SECONDS`), which start-up warns about.
+   */
+  readonly shutdownOutlastsNucleusRestart: boolean;
   readonly statsIntervalSeconds: number;
   /** CloudWatch metrics, when `MetricsNamespace` is set. */
   readonly metrics?: MetricsConfig;
@@ -153,6 +159,9 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
     recordMaxAgeSeconds: integer('RecordMaxAgeSeconds'),
     requestTimeoutSeconds: integer('RequestTimeoutSeconds'),
     shutdownTimeoutSeconds: integer('ShutdownTimeoutSeconds'),
+    shutdownOutlastsNucleusRestart:
+      Boolean(sources.env?.[WORK_DIR_ENV]) &&
+      integer('ShutdownTimeoutSeconds') > MAX_SHUTDOWN_TIMEOUT_SECONDS,
     statsIntervalSeconds: integer('StatsIntervalSeconds'),
     metrics,
     logLevel: text('LogLevel') as LogLevel,

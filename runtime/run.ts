@@ -1,7 +1,13 @@
 import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import { CONFIG_ERROR_HEADING, type ConnectorConfig } from './config';
 import { Connector, type ConnectorStats } from './connector';
-import { MIN_MEMORY_SIZE_KB, MIN_QUEUE_BYTE_BUDGET, ProblemsError, Topics } from './contract';
+import {
+  MAX_SHUTDOWN_TIMEOUT_SECONDS,
+  MIN_MEMORY_SIZE_KB,
+  MIN_QUEUE_BYTE_BUDGET,
+  ProblemsError,
+  Topics,
+} from './contract';
 import { FirehoseSender } from './firehose';
 import { describeError, type Logger } from './logger';
 import { CloudWatchSender, MetricsPublisher, type StreamSample } from './metrics';
@@ -103,6 +109,13 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
       `MemorySize ${config.memorySizeKb} KB is less than the connector needs with a full queue; give it at least ` +
         `${MIN_MEMORY_SIZE_KB} KB. Queued records are limited to ` +
         `${MIN_QUEUE_BYTE_BUDGET / 1024 / 1024} MiB, and the process may use more memory than MemorySize.`,
+    );
+  }
+  if (config.shutdownOutlastsNucleusRestart) {
+    logger.warn(
+      `ShutdownTimeoutSeconds ${config.shutdownTimeoutSeconds} is more than a nucleus restart (an update, a ` +
+        `bootstrap, a rollback) leaves the component: give it at most ${MAX_SHUTDOWN_TIMEOUT_SECONDS} s, or a ` +
+        `restart may kill the connector while it flushes, and the memory queue's last records get no status.`,
     );
   }
   const transport = openTransports(

@@ -25,7 +25,14 @@ export type {
   RecordSeparator,
 } from './parameters';
 export { Ipc, Topics } from './topics';
-export { ARTIFACT_FILE_NAME, SHUTDOWN_EXIT_SECONDS, WORK_DIR_ENV } from './component';
+export {
+  ARTIFACT_FILE_NAME,
+  MAX_SHUTDOWN_TIMEOUT_SECONDS,
+  NUCLEUS_SHUTDOWN_SECONDS,
+  SHUTDOWN_EXIT_SECONDS,
+  SHUTDOWN_SCRIPT_SECONDS,
+  WORK_DIR_ENV,
+} from './component';
 export {
   CONNECTOR_ENVIRONMENT,
   CONNECTOR_NODE_OPTIONS,

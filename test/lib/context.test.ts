@@ -3,8 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX, parseContext } from '../../lib/context';
-import { MAX_SHUTDOWN_TIMEOUT_SECONDS, NUCLEUS_SHUTDOWN_SECONDS } from '../../lib/recipe';
-import { PARAMETERS, ProblemsError, SHUTDOWN_EXIT_SECONDS } from '../../runtime/contract';
+import {
+  MAX_SHUTDOWN_TIMEOUT_SECONDS,
+  NUCLEUS_SHUTDOWN_SECONDS,
+  PARAMETERS,
+  ProblemsError,
+  SHUTDOWN_EXIT_SECONDS,
+} from '../../runtime/contract';
 import { OTHER_STREAM_ARN, STUB_ARTIFACT, THING_GROUP_ARN } from './fixtures/constants';
 
 function parse(context: Record<string, unknown>) {

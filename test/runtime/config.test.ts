@@ -8,6 +8,7 @@ import {
   RUNTIME_RESERVE_BYTES,
 } from '../../runtime/contract/memory';
 import { ProblemsError } from '../../runtime/contract/problems-error';
+import { MAX_SHUTDOWN_TIMEOUT_SECONDS, WORK_DIR_ENV } from '../../runtime/contract/component';
 
 const ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/my-stream';
 
@@ -270,6 +271,21 @@ describe('loadConfig', () => {
 
     expect(config.queueByteBudget).toBe(MIN_QUEUE_BYTE_BUDGET);
     expect(config.memorySizeTooSmall).toBe(true);
+  });
+
+  it('flags a ShutdownTimeoutSeconds longer than a nucleus restart leaves, only when running as the component', () => {
+    // Prepare
+    const longest = String(MAX_SHUTDOWN_TIMEOUT_SECONDS);
+    const longer = String(MAX_SHUTDOWN_TIMEOUT_SECONDS + 1);
+    const component = { DefaultDeliveryStreamArn: ARN, [WORK_DIR_ENV]: '/greengrass/v2/work/c' };
+
+    // Act
+    const flagged = (env: NodeJS.ProcessEnv) => loadConfig({ env }).shutdownOutlastsNucleusRestart;
+
+    // Assess
+    expect(flagged({ ...component, ShutdownTimeoutSeconds: longer })).toBe(true);
+    expect(flagged({ ...component, ShutdownTimeoutSeconds: longest })).toBe(false);
+    expect(flagged({ DefaultDeliveryStreamArn: ARN, ShutdownTimeoutSeconds: longer })).toBe(false);
   });
 
   it('leaves metrics off unless a namespace is given', () => {

@@ -13,6 +13,7 @@ import {
   MIN_MEMORY_SIZE_KB,
   NUCLEUS_SHUTDOWN_SECONDS,
   PARAMETER_NAMES,
+  type ParameterDefinition,
   type ParameterName,
   PARAMETERS,
   ProblemsError,
@@ -296,8 +297,18 @@ function readConnectorParameters(reader: ContextReader): Partial<Record<Paramete
     const check = checkParameterValue(name, raw);
     if (!check.valid) reader.reject(name, check.expected);
     else if (check.value !== undefined) parameters[name] = String(check.value);
+    else if (isEmptyChoice(name, raw)) parameters[name] = '';
   }
   return parameters;
+}
+
+/**
+ * An empty value is a choice of its own where a parameter offers one, not "unset": `-c RecordSeparator=` packs
+ * messages with no separator instead of the recipe's newline.
+ */
+function isEmptyChoice(name: ParameterName, raw: unknown): boolean {
+  const definition: ParameterDefinition = PARAMETERS[name];
+  return raw === '' && definition.kind === 'choice' && definition.choices.includes('');
 }
 
 /** Rules between keys: what needs a deployment target, what needs a created role, what a memory limit must hold. */

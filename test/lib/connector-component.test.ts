@@ -390,6 +390,17 @@ describe('deployment', () => {
     expect(JSON.parse(joinText(merge))).toMatchObject({ RecordSeparator: ',', RecordPacking: 'off' });
   });
 
+  test('takes an empty RecordSeparator in context as no separator, not as the recipe default', () => {
+    // Act
+    const synthesized = synth({ targetArn: THING_GROUP_ARN, RecordSeparator: '' });
+
+    // Assess
+    const deployment = Object.values(synthesized.template.findResources('AWS::GreengrassV2::Deployment'))[0];
+    const merge =
+      deployment.Properties.Components['community.greengrass.FirehoseConnector'].ConfigurationUpdate.Merge;
+    expect(JSON.parse(joinText(merge))).toMatchObject({ RecordSeparator: '' });
+  });
+
   test('waits for the component version and the device policy', () => {
     // Act
     const { stack, template } = synth({ targetArn: THING_GROUP_ARN });

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { applySettings, CONFIGURE_USAGE, parseConfigureArgs, savedSettings } from '../lib/configure';
-import { ProblemsError } from '../runtime/contract';
+import { runCommand } from './run-command';
 
 const CDK_JSON = join(__dirname, '..', 'cdk.json');
 
@@ -13,35 +13,23 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${CONFIGURE_USAGE}\n`);
     return argv.length === 0 ? 2 : 0;
   }
-  try {
-    const request = parseConfigureArgs(argv);
-    const file = request.file ?? CDK_JSON;
-    const cdkJson = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const updated = applySettings(cdkJson, request);
-    if (Object.keys(request.set).length > 0 || request.unset.length > 0) {
-      // Formatted as the repository's Prettier formats it, so that the committed file stays clean.
-      const text = await format(JSON.stringify(updated), { ...(await resolveConfig(file)), parser: 'json' });
-      writeFileSync(file, text);
-      process.stdout.write(
-        `Saved in ${file}; commit it, so that every deploy from any clone uses these settings.\n`,
-      );
-    }
-    const settings = savedSettings(updated.context as Record<string, unknown>);
-    if (request.show || Object.keys(settings).length > 0) {
-      process.stdout.write(`Saved settings:\n${JSON.stringify(settings, null, 2)}\n`);
-    }
-    return 0;
-  } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return error instanceof ProblemsError ? 2 : 1;
+  const request = parseConfigureArgs(argv);
+  const file = request.file ?? CDK_JSON;
+  const cdkJson = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const updated = applySettings(cdkJson, request);
+  if (Object.keys(request.set).length > 0 || request.unset.length > 0) {
+    // Formatted as the repository's Prettier formats it, so that the committed file stays clean.
+    const text = await format(JSON.stringify(updated), { ...(await resolveConfig(file)), parser: 'json' });
+    writeFileSync(file, text);
+    process.stdout.write(
+      `Saved in ${file}; commit it, so that every deploy from any clone uses these settings.\n`,
+    );
   }
+  const settings = savedSettings(updated.context as Record<string, unknown>);
+  if (request.show || Object.keys(settings).length > 0) {
+    process.stdout.write(`Saved settings:\n${JSON.stringify(settings, null, 2)}\n`);
+  }
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand(main);

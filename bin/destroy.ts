@@ -13,7 +13,7 @@ import {
   planTeardown,
   TEARDOWN_USAGE,
 } from '../lib/teardown';
-import { ProblemsError } from '../runtime/contract';
+import { runCommand } from './run-command';
 
 const aws: AwsCli = (args, env = {}) => {
   const environment: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -46,30 +46,18 @@ async function main(argv: readonly string[]): Promise<number> {
     print(TEARDOWN_USAGE);
     return 0;
   }
-  try {
-    const options = parseTeardownArgs(argv);
-    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    const plan = planTeardown({ ...options, region }, aws, print);
-    print(`This will:\n${plan.steps.map((step) => `  - ${step}\n`).join('')}`.trimEnd());
-    for (const warning of plan.warnings) print(`Warning: ${warning}.`);
-    if (!options.force && !(await confirmed(`Go ahead with ${plan.stackName}?`))) {
-      process.stderr.write(`Nothing deleted: confirm, or pass --force.\n`);
-      return 1;
-    }
-    const left = executeTeardown(plan, aws, print);
-    print(`Deleted. Still there:\n${left.map((line) => `  - ${line}\n`).join('')}`.trimEnd());
-    return 0;
-  } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return error instanceof ProblemsError ? 2 : 1;
+  const options = parseTeardownArgs(argv);
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const plan = planTeardown({ ...options, region }, aws, print);
+  print(`This will:\n${plan.steps.map((step) => `  - ${step}\n`).join('')}`.trimEnd());
+  for (const warning of plan.warnings) print(`Warning: ${warning}.`);
+  if (!options.force && !(await confirmed(`Go ahead with ${plan.stackName}?`))) {
+    process.stderr.write(`Nothing deleted: confirm, or pass --force.\n`);
+    return 1;
   }
+  const left = executeTeardown(plan, aws, print);
+  print(`Deleted. Still there:\n${left.map((line) => `  - ${line}\n`).join('')}`.trimEnd());
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -52,9 +52,14 @@ const EXEMPT: readonly {
     testedBy: ['test/runtime/transport/ipc/client/client.test.ts'],
   },
   {
-    units: /^runtime\/local\/(firehose-protocol|http-listener)\.ts$/,
-    reason: "the local Firehose endpoint's parts, tested through the endpoint with the real AWS SDK",
-    testedBy: ['test/runtime/local/firehose-endpoint.test.ts', 'test/runtime/local/firehose-service.test.ts'],
+    units: /^runtime\/local\/(firehose-protocol|http-listener|aws-json-response)\.ts$/,
+    reason:
+      "the local Firehose endpoint's parts (its AWS JSON answers the CloudWatch endpoint's too), tested through the endpoints with the real AWS SDK",
+    testedBy: [
+      'test/runtime/local/firehose-endpoint.test.ts',
+      'test/runtime/local/firehose-service.test.ts',
+      'test/runtime/local/cloudwatch-endpoint.test.ts',
+    ],
   },
   {
     units: /^runtime\/local\/cloudwatch-(protocol|service)\.ts$/,

@@ -7,9 +7,9 @@
  *
  * API reference: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { writeAwsJson } from './aws-json-response';
 
 /**
  * The limits the service enforces on one call. Written out here rather than imported from the runtime: the endpoint
@@ -360,9 +360,9 @@ function isFiniteNumber(value: unknown): value is number {
 }
 
 export function writeCloudWatchError(response: ServerResponse, error: CloudWatchError): void {
-  if (response.destroyed || response.headersSent) return;
-  writeBody(
+  writeAwsJson(
     response,
+    CONTENT_TYPE,
     error.status,
     { __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message },
     {
@@ -374,22 +374,5 @@ export function writeCloudWatchError(response: ServerResponse, error: CloudWatch
 
 /** PutMetricData's answer: an empty structure. */
 export function writeAccepted(response: ServerResponse): void {
-  writeBody(response, 200, {});
-}
-
-function writeBody(
-  response: ServerResponse,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-): void {
-  if (response.destroyed || response.headersSent) return;
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  response.end(payload);
+  writeAwsJson(response, CONTENT_TYPE, 200, {});
 }

@@ -4,8 +4,8 @@
  *
  * API reference: https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { writeAwsJson } from './aws-json-response';
 
 /**
  * The per-call limits the service enforces. https://docs.aws.amazon.com/firehose/latest/dev/limits.html
@@ -193,12 +193,5 @@ export function writeError(response: ServerResponse, error: ServiceError): void 
 }
 
 export function writeJson(response: ServerResponse, status: number, body: object): void {
-  if (response.destroyed || response.headersSent) return;
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-  });
-  response.end(payload);
+  writeAwsJson(response, CONTENT_TYPE, status, body);
 }

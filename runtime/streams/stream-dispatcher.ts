@@ -27,6 +27,7 @@ import {
 } from '../pacing';
 import type { QueuedRecord, RecordStore } from '../store';
 import { settleCall } from './call-settlement';
+import { type StreamSnapshot, type StreamStats, zeroCounts } from './stream-counts';
 
 export interface StreamDispatcherOptions {
   readonly stream: DeliveryStreamTarget;
@@ -75,54 +76,6 @@ const MAX_PACKED_MESSAGES_PER_CALL = 10_000;
  * calls of 2 MB, with the same records; and two such calls fit in the bytes one stream may have in flight.
  */
 const PACKED_CALL_BYTES = 2 * 1024 * 1024;
-
-export interface StreamStats {
-  readonly stream: string;
-  /** Messages accepted into the queue, each a record unless packed. */
-  received: number;
-  /** Records refused because the queue or the memory budget was full. */
-  rejected: number;
-  /** Queued records dropped to make room for new ones (`dropOldest`). */
-  dropped: number;
-  delivered: number;
-  /** Records reported as failed after intake (service errors, retries exhausted, shutdown). */
-  failed: number;
-  /** Record sends that failed with a retryable error and went back to the queue. */
-  retried: number;
-  /** Records Firehose refused one by one because the stream was at its quota (counted in `retried` too). */
-  throttled: number;
-  calls: number;
-  /** Firehose records accepted: one per delivered message, or fewer with `RecordPacking`. */
-  records: number;
-  /** Bytes of the Firehose records accepted. */
-  bytes: number;
-  /** What Firehose bills for those records: each rounded up to the next 5 KB. */
-  billedBytes: number;
-}
-
-/** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
-export function zeroCounts(): Omit<StreamStats, 'stream'> {
-  return {
-    received: 0,
-    rejected: 0,
-    dropped: 0,
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    throttled: 0,
-    calls: 0,
-    records: 0,
-    bytes: 0,
-    billedBytes: 0,
-  };
-}
-
-/** A stream's counters with the records it holds now. */
-export interface StreamSnapshot extends StreamStats {
-  readonly queued: number;
-  /** Age of the oldest record at the head of the queue or in a call; 0 when none. */
-  readonly oldestAgeMs: number;
-}
 
 /**
  * Owns one delivery stream's queue: accepts records, sends them in batches when the interval ticks or a batch is

@@ -1,6 +1,7 @@
 import type { DeliveryStreamTarget } from '../firehose';
 import { describeError, type Logger } from '../logger';
-import { type StreamDispatcher, type StreamSnapshot, zeroCounts } from './stream-dispatcher';
+import { type StreamSnapshot, zeroCounts } from './stream-counts';
+import type { StreamDispatcher } from './stream-dispatcher';
 
 export interface StreamRegistryOptions {
   /** `MaxDeliveryStreams`: most streams served at once, the default stream included. */

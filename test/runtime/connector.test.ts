@@ -5,7 +5,7 @@ import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-strea
 import { silentLogger } from '../../runtime/logger';
 import type { StatusEntry } from '../../runtime/message/status';
 import { MemoryRecordStore } from '../../runtime/store/memory-record-store';
-import type { StreamSnapshot } from '../../runtime/streams/stream-dispatcher';
+import type { StreamSnapshot } from '../../runtime/streams/stream-counts';
 import { streamArn } from '../helpers/factories';
 import { FakeSender, permanent } from '../helpers/fake-sender';
 import { settle, useFakeTime } from '../helpers/fake-time';

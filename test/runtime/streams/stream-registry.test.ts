@@ -8,7 +8,8 @@ import { MemoryBudget } from '../../../runtime/pacing/memory-budget';
 import { DiskRecordStore } from '../../../runtime/store/disk/disk-record-store';
 import { MemoryRecordStore } from '../../../runtime/store/memory-record-store';
 import type { RecordStore } from '../../../runtime/store/record-store';
-import { StreamDispatcher, type StreamSnapshot } from '../../../runtime/streams/stream-dispatcher';
+import type { StreamSnapshot } from '../../../runtime/streams/stream-counts';
+import { StreamDispatcher } from '../../../runtime/streams/stream-dispatcher';
 import {
   StreamRegistry,
   type StreamRegistryOptions,

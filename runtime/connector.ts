@@ -11,7 +11,13 @@ import {
 } from './message';
 import { MemoryBudget, SendBudget } from './pacing';
 import { MemoryRecordStore, type RecordStore } from './store';
-import { StreamDispatcher, StreamRegistry, type StreamSnapshot, TooManyStreamsError } from './streams';
+import {
+  type StreamCounts,
+  StreamDispatcher,
+  StreamRegistry,
+  type StreamSnapshot,
+  TooManyStreamsError,
+} from './streams';
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfig;
@@ -179,7 +185,7 @@ export class Connector {
   stats(): ConnectorStats {
     const streams = this.registry.dispatchers().map((dispatcher) => dispatcher.stats);
     const released = this.registry.releasedTotals;
-    const sum = (key: keyof Omit<StreamSnapshot, 'stream' | 'queued' | 'oldestAgeMs'>) =>
+    const sum = (key: keyof StreamCounts) =>
       streams.reduce((total, stream) => total + stream[key], released[key]);
     return {
       received: sum('received'),

@@ -4,5 +4,5 @@
  */
 export { StatusPublisher } from './status-publisher';
 export { StreamDispatcher } from './stream-dispatcher';
-export type { StreamSnapshot } from './stream-counts';
+export type { StreamCounts, StreamSnapshot } from './stream-counts';
 export { StreamRegistry, TooManyStreamsError } from './stream-registry';

@@ -27,8 +27,11 @@ export interface StreamStats {
   billedBytes: number;
 }
 
+/** A stream's counts without its name: what totals over streams add up. */
+export type StreamCounts = Omit<StreamStats, 'stream'>;
+
 /** A stream's counts, all zero: a new stream's, or the start of a total over streams. */
-export function zeroCounts(): Omit<StreamStats, 'stream'> {
+export function zeroCounts(): StreamCounts {
   return {
     received: 0,
     rejected: 0,

@@ -1,6 +1,6 @@
 import type { DeliveryStreamTarget } from '../firehose';
 import { describeError, type Logger } from '../logger';
-import { type StreamSnapshot, zeroCounts } from './stream-counts';
+import { type StreamCounts, type StreamSnapshot, zeroCounts } from './stream-counts';
 import type { StreamDispatcher } from './stream-dispatcher';
 
 export interface StreamRegistryOptions {
@@ -20,9 +20,6 @@ export interface StreamRegistryOptions {
   readonly idleReleaseMs?: number;
   readonly now?: () => number;
 }
-
-/** Counters of the streams released so far, so that totals survive their dispatchers. */
-export type ReleasedTotals = Omit<StreamSnapshot, 'stream' | 'queued' | 'oldestAgeMs'>;
 
 /** Thrown by `acquire` when every one of `maxStreams` streams holds records. */
 export class TooManyStreamsError extends Error {
@@ -55,7 +52,8 @@ export class StreamRegistry {
   private readonly now: () => number;
   private readonly idleReleaseMs: number;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly released: { -readonly [K in keyof ReleasedTotals]: number } = zeroCounts();
+  /** Counters of the streams released so far, so that totals survive their dispatchers. */
+  private readonly released: StreamCounts = zeroCounts();
 
   constructor(private readonly options: StreamRegistryOptions) {
     this.now = options.now ?? Date.now;
@@ -72,7 +70,7 @@ export class StreamRegistry {
   }
 
   /** Totals of the streams released so far. */
-  get releasedTotals(): ReleasedTotals {
+  get releasedTotals(): StreamCounts {
     return { ...this.released };
   }
 
@@ -157,7 +155,7 @@ export class StreamRegistry {
       this.entries.delete(arn);
       const counters = entry.dispatcher.stats;
       snapshots.push(counters);
-      for (const key of Object.keys(this.released) as (keyof ReleasedTotals)[]) {
+      for (const key of Object.keys(this.released) as (keyof StreamCounts)[]) {
         this.released[key] += counters[key];
       }
       const closed = entry.dispatcher

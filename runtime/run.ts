@@ -8,7 +8,7 @@ import {
   ProblemsError,
   Topics,
 } from './contract';
-import { FirehoseSender } from './firehose';
+import { FirehoseSender, parseDeliveryStreamArn } from './firehose';
 import { describeError, type Logger } from './logger';
 import { CloudWatchSender, MetricsPublisher, type StreamSample } from './metrics';
 import { DiskRecordStore, lockQueueDirectory, type QueueDirectoryLock, storedStreamArns } from './store';
@@ -180,12 +180,12 @@ export function runConnector(config: ConnectorConfig, options: RunOptions): Runn
   };
 }
 
-/** A stream's counts as the metrics take them: its name is the last part of its ARN. */
+/** A stream's counts as the metrics take them, named as its ARN names it (every served stream's ARN was parsed). */
 function streamSample(snapshot: StreamSnapshot): StreamSample {
   return {
     ...snapshot,
     arn: snapshot.stream,
-    name: snapshot.stream.slice(snapshot.stream.lastIndexOf('/') + 1),
+    name: parseDeliveryStreamArn(snapshot.stream)?.name ?? snapshot.stream,
   };
 }
 

@@ -144,10 +144,7 @@ export class Connector {
         return;
       }
       const refusal = await dispatcher.enqueue(intake.record);
-      if (refusal) {
-        this.options.onIntakeRefused?.(intake.record.stream.name, refusal.ErrorCode);
-        this.options.publishStatus([refusal]);
-      }
+      if (refusal) this.publishRefusal(refusal, intake.record.stream.name);
     } catch (error) {
       this.options.logger.error('Could not take in a message; answered it with an InternalError status', {
         topic,
@@ -204,8 +201,13 @@ export class Connector {
     };
   }
 
+  /** Refuses a message that reached no queue: counted here, since no dispatcher counts it among its rejected. */
   private refuse(status: FailStatus, streamName = this.options.config.defaultDeliveryStream.name): void {
     this.refusedAtIntake++;
+    this.publishRefusal(status, streamName);
+  }
+
+  private publishRefusal(status: FailStatus, streamName: string): void {
     this.options.onIntakeRefused?.(streamName, status.ErrorCode);
     this.options.publishStatus([status]);
   }

@@ -77,6 +77,14 @@ const MAX_PACKED_MESSAGES_PER_CALL = 10_000;
  */
 const PACKED_CALL_BYTES = 2 * 1024 * 1024;
 
+/** A call in flight, with what its messages hold reckoned once, when they were leased. */
+interface InFlightCall {
+  readonly sentAt: number;
+  readonly bytes: number;
+  /** When its oldest message was queued. */
+  readonly oldestEnqueuedAt: number;
+}
+
 /**
  * Owns one delivery stream's queue: accepts records, sends them in batches when the interval ticks or a batch is
  * full, retries what failed for a retryable reason after a backoff, and reports every record's end as a status.
@@ -85,8 +93,8 @@ export class StreamDispatcher {
   private readonly counters: StreamStats;
   private readonly now: () => number;
   private readonly maxInFlight: number;
-  /** Calls in flight, with when each was sent. */
-  private readonly inFlight = new Map<QueuedRecord[], number>();
+  /** Calls in flight, by the messages they carry. */
+  private readonly inFlight = new Map<QueuedRecord[], InFlightCall>();
   private flushRequested = false;
   private pumpScheduled = false;
   private consecutiveFailures = 0;
@@ -206,7 +214,7 @@ export class StreamDispatcher {
     clearTimeout(this.backoffTimer);
     this.pacer.stop();
     this.sendBudget.forget(this.onSendRoom);
-    for (const batch of this.inFlight.keys()) this.sendBudget.give(batchBytes(batch));
+    for (const call of this.inFlight.values()) this.sendBudget.give(call.bytes);
     this.hold.slotFreed();
     this.draining = false;
     const abandoned = [...this.inFlight.keys()].flat();
@@ -315,7 +323,7 @@ export class StreamDispatcher {
       this.pacer.spend(records.length, bytes);
       this.inFlightBytes += bytes;
       this.sendBudget.take(bytes);
-      this.inFlight.set(batch, this.now());
+      this.inFlight.set(batch, { sentAt: this.now(), bytes, oldestEnqueuedAt: oldestEnqueuedAt(batch) });
       void this.send(batch, records);
     }
     if (store.readyCount === 0) this.flushRequested = false;
@@ -372,11 +380,11 @@ export class StreamDispatcher {
     const { sender, stream, store, logger } = this.options;
     this.counters.calls++;
     const outcomes = await sender.send(stream, records);
-    const sentAt = this.inFlight.get(batch);
-    if (sentAt === undefined) return; // abandoned by close()
+    const call = this.inFlight.get(batch);
+    if (call === undefined) return; // abandoned by close()
     this.inFlight.delete(batch);
-    this.inFlightBytes -= batchBytes(batch);
-    this.sendBudget.give(batchBytes(batch));
+    this.inFlightBytes -= call.bytes;
+    this.sendBudget.give(call.bytes);
 
     const settled = settleCall(records, outcomes, (record) => this.exhaustedReason(record));
     this.counters.delivered += settled.delivered;
@@ -386,7 +394,7 @@ export class StreamDispatcher {
     this.counters.records += settled.accepted.records;
     this.counters.bytes += settled.accepted.bytes;
     this.counters.billedBytes += settled.billedBytes;
-    const verdict = this.pacer.settle(sentAt, {
+    const verdict = this.pacer.settle(call.sentAt, {
       accepted: settled.accepted,
       throttled: settled.throttled,
       wholeDelivered: settled.ended.length === batch.length && settled.failed === 0,
@@ -431,9 +439,7 @@ export class StreamDispatcher {
    */
   private oldestAgeMs(): number {
     let oldest = this.options.store.nextEnqueuedAt() ?? Number.POSITIVE_INFINITY;
-    for (const batch of this.inFlight.keys()) {
-      for (const record of batch) oldest = Math.min(oldest, record.enqueuedAt);
-    }
+    for (const call of this.inFlight.values()) oldest = Math.min(oldest, call.oldestEnqueuedAt);
     return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, this.now() - oldest);
   }
 
@@ -467,4 +473,8 @@ export class StreamDispatcher {
 
 function batchBytes(batch: readonly QueuedRecord[]): number {
   return batch.reduce((total, record) => total + record.data.length, 0);
+}
+
+function oldestEnqueuedAt(batch: readonly QueuedRecord[]): number {
+  return batch.reduce((oldest, record) => Math.min(oldest, record.enqueuedAt), Number.POSITIVE_INFINITY);
 }

@@ -102,9 +102,7 @@ export function parseSubscriptionMessage(payload: Buffer, subscribedTopic: strin
   const members = objectMembers(payload, body.start, BODY_KEYS);
   const context = members.get('context');
   const topicSpan = context && objectMembers(payload, context.start, CONTEXT_KEYS).get('topic');
-  const contextTopic = topicSpan && parseSpan(payload, topicSpan);
-  const topic =
-    typeof contextTopic === 'string' && contextTopic !== '' ? contextTopic : literalPrefix(subscribedTopic);
+  const topic = eventTopic(topicSpan && parseSpan(payload, topicSpan), subscribedTopic);
   const message = members.get('message');
   if (body.kind === 'json') {
     if (message?.end === undefined) return { topic, payload: Buffer.from('null') };
@@ -129,10 +127,17 @@ function parseBinaryEvent(payload: Buffer, subscribedTopic: string): TopicMessag
   const body = field(event, 'binaryMessage');
   const base64 = field(body, 'message');
   if (typeof base64 !== 'string' || field(event, 'jsonMessage') !== undefined) return undefined;
-  const contextTopic = field(field(body, 'context'), 'topic');
-  const topic =
-    typeof contextTopic === 'string' && contextTopic !== '' ? contextTopic : literalPrefix(subscribedTopic);
-  return { topic, payload: Buffer.from(base64, 'base64') };
+  return {
+    topic: eventTopic(field(field(body, 'context'), 'topic'), subscribedTopic),
+    payload: Buffer.from(base64, 'base64'),
+  };
+}
+
+/** The event's `context.topic`, or without one the subscribed topic's levels before its first wildcard. */
+function eventTopic(contextTopic: unknown, subscribedTopic: string): string {
+  return typeof contextTopic === 'string' && contextTopic !== ''
+    ? contextTopic
+    : literalPrefix(subscribedTopic);
 }
 
 /**

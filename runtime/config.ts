@@ -169,7 +169,7 @@ export function loadConfig(sources: ConfigSources): ConnectorConfig {
 }
 
 /** Environment variable in which the Greengrass nucleus gives components the core device's thing name. */
-export const THING_NAME_ENV = 'AWS_IOT_THING_NAME';
+const THING_NAME_ENV = 'AWS_IOT_THING_NAME';
 
 /** Metrics are on with a namespace; per device they need the thing name the nucleus gives every component. */
 function metricsConfig(

@@ -50,4 +50,4 @@ export {
 } from './memory';
 export { ProblemsError } from './problems-error';
 export { ConnectorMetrics, DEFAULT_METRICS_NAMESPACE, MetricDimension } from './metrics';
-export type { ConnectorMetricName, MetricDefinition, MetricUnitName } from './metrics';
+export type { ConnectorMetricName, MetricDefinition } from './metrics';

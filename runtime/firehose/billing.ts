@@ -8,7 +8,7 @@
  *   "auf die nächsten 5 KB (5 120 Bytes) aufgerundeten Größe")
  * @see https://aws.amazon.com/firehose/faqs/
  */
-export const BILLING_INCREMENT_BYTES = 5120;
+const BILLING_INCREMENT_BYTES = 5120;
 
 /** The bytes Firehose bills for one record of `recordBytes` bytes. */
 export function billedBytes(recordBytes: number): number {

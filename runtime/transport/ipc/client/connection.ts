@@ -53,7 +53,6 @@ export class ConnectionRefusedError extends Error {
  * @see https://github.com/aws/aws-iot-device-sdk-js-v2/blob/main/lib/eventstream_rpc.ts (RpcClient.connect)
  */
 export class IpcConnection {
-  /** Resolves when the socket has closed, with the error that closed it if any. */
   /**
    * Resolves when the socket has closed and every message read from it has been handed to its stream, with the error
    * that closed it if any.

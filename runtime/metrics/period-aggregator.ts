@@ -21,19 +21,8 @@ export interface StreamSample {
   readonly oldestAgeMs: number;
 }
 
-type CountName =
-  | 'received'
-  | 'delivered'
-  | 'failed'
-  | 'dropped'
-  | 'retried'
-  | 'throttled'
-  | 'calls'
-  | 'records'
-  | 'billedBytes';
-
 /** The metric each cumulative count of a stream becomes. */
-const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
+const COUNTERS = {
   received: 'MessagesReceived',
   delivered: 'MessagesDelivered',
   failed: 'MessagesFailed',
@@ -43,7 +32,8 @@ const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
   calls: 'FirehoseCalls',
   records: 'FirehoseRecords',
   billedBytes: 'BilledBytes',
-};
+} as const satisfies { readonly [Count in keyof StreamSample]?: ConnectorMetricName };
+type CountName = keyof typeof COUNTERS;
 const COUNT_NAMES = Object.keys(COUNTERS) as CountName[];
 
 /**
@@ -82,17 +72,7 @@ class StreamPeriod {
 }
 
 function zeroCounts(): Record<CountName, number> {
-  return {
-    received: 0,
-    delivered: 0,
-    failed: 0,
-    dropped: 0,
-    retried: 0,
-    throttled: 0,
-    calls: 0,
-    records: 0,
-    billedBytes: 0,
-  };
+  return Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as Record<CountName, number>;
 }
 
 /**
@@ -103,8 +83,8 @@ function zeroCounts(): Record<CountName, number> {
  */
 export class PeriodAggregator {
   private streams = new Map<string, StreamPeriod>();
-  /** The counts each served stream had when last observed, by ARN. */
-  private readonly last = new Map<string, Record<CountName, number>>();
+  /** Each served stream when last observed, by ARN: its counts then. */
+  private readonly last = new Map<string, StreamSample>();
 
   /**
    * `maxStreams`: streams with points of their own per period; `pinnedStream`, the default stream, always has its
@@ -172,14 +152,13 @@ export class PeriodAggregator {
     const period = this.periodOf(sample.name);
     period.served = true;
     const previous = this.last.get(sample.arn);
-    const current = zeroCounts();
     // Counts lower than last time belong to a new dispatcher of the same stream, counting from zero.
     const restarted = previous !== undefined && COUNT_NAMES.some((name) => sample[name] < previous[name]);
     for (const name of COUNT_NAMES) {
-      current[name] = sample[name];
       period.counts[name] += sample[name] - (previous && !restarted ? previous[name] : 0);
     }
-    this.last.set(sample.arn, current);
+    // Kept as it came: a sample is read-only, made afresh each time (run.ts).
+    this.last.set(sample.arn, sample);
     return period;
   }
 

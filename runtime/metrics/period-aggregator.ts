@@ -1,4 +1,4 @@
-import { type ConnectorMetricName, ConnectorMetrics } from '../contract';
+import { type ConnectorMetricName, ConnectorMetrics, type MetricDefinition } from '../contract';
 import type { MetricPoint, StatisticSet } from './metric-point';
 
 /** The counts a stream's dispatcher has kept since it was made, and its queue now: what the connector reports. */
@@ -21,6 +21,11 @@ export interface StreamSample {
   readonly oldestAgeMs: number;
 }
 
+/** The contract's metrics of one kind. */
+type MetricOfKind<Kind extends MetricDefinition['kind']> = {
+  [Name in ConnectorMetricName]: (typeof ConnectorMetrics)[Name]['kind'] extends Kind ? Name : never;
+}[ConnectorMetricName];
+
 /** The metric each cumulative count of a stream becomes. */
 const COUNTERS = {
   received: 'MessagesReceived',
@@ -32,9 +37,16 @@ const COUNTERS = {
   calls: 'FirehoseCalls',
   records: 'FirehoseRecords',
   billedBytes: 'BilledBytes',
-} as const satisfies { readonly [Count in keyof StreamSample]?: ConnectorMetricName };
+} as const satisfies { readonly [Count in keyof StreamSample]?: MetricOfKind<'counter'> };
 type CountName = keyof typeof COUNTERS;
 const COUNT_NAMES = Object.keys(COUNTERS) as CountName[];
+
+/** What each gauge of the contract samples of a stream. */
+const GAUGES: Readonly<Record<MetricOfKind<'gauge'>, (sample: StreamSample) => number>> = {
+  QueueDepth: (sample) => sample.queued,
+  OldestRecordAge: (sample) => sample.oldestAgeMs / 1000,
+};
+const GAUGE_NAMES = Object.keys(GAUGES) as MetricOfKind<'gauge'>[];
 
 /**
  * Where the counts of streams beyond `maxStreams` in one period go. Parentheses and spaces are not allowed in
@@ -67,8 +79,7 @@ class StreamPeriod {
   served = false;
   readonly counts = zeroCounts();
   readonly rejected = new Map<string, number>();
-  readonly queueDepth = new Samples();
-  readonly oldestAge = new Samples();
+  readonly gauges = new Map(GAUGE_NAMES.map((metric) => [metric, new Samples()]));
 }
 
 function zeroCounts(): Record<CountName, number> {
@@ -101,8 +112,7 @@ export class PeriodAggregator {
     for (const sample of samples) {
       seen.add(sample.arn);
       const period = this.add(sample);
-      period.queueDepth.add(sample.queued);
-      period.oldestAge.add(sample.oldestAgeMs / 1000);
+      for (const [metric, gauge] of period.gauges) gauge.add(GAUGES[metric](sample));
     }
     // A stream released without its last counts reported: forget it, so that `last` stays bounded.
     for (const arn of this.last.keys()) if (!seen.has(arn)) this.last.delete(arn);
@@ -135,11 +145,7 @@ export class PeriodAggregator {
       for (const [reason, value] of period.rejected) {
         points.push({ metric: 'MessagesRejected', stream, reason, timestamp, value });
       }
-      const gauges: [ConnectorMetricName, Samples][] = [
-        ['QueueDepth', period.queueDepth],
-        ['OldestRecordAge', period.oldestAge],
-      ];
-      for (const [metric, samples] of gauges) {
+      for (const [metric, samples] of period.gauges) {
         const value = samples.statistics;
         if (value) points.push({ metric, stream, timestamp, value });
       }

@@ -11,6 +11,9 @@ export function requestId(index: number): string {
   return `m${String(index).padStart(9, '0')}`;
 }
 
+/** Bytes of a JSON message less its data: `{"request":{"data":""},"id":"..."}`, with an id of fixed width. */
+const JSON_FRAME_BYTES = `{"request":{"data":""},"id":"${requestId(0)}"}`.length;
+
 function filler(length: number): string {
   return FILLER.repeat(Math.ceil(Math.max(0, length) / FILLER.length)).slice(0, Math.max(0, length));
 }
@@ -20,10 +23,11 @@ function filler(length: number): string {
  * starts the data (the latency runs put the publish time there).
  */
 export function jsonMessage(index: number, size: number, prefix = ''): OutgoingMessage {
-  const id = requestId(index);
-  const frame = `{"request":{"data":""},"id":"${id}"}`;
-  const data = prefix + filler(size - frame.length - prefix.length);
-  return { topic: Topics.json, payload: Buffer.from(`{"request":{"data":"${data}"},"id":"${id}"}`) };
+  const data = prefix + filler(size - JSON_FRAME_BYTES - prefix.length);
+  return {
+    topic: Topics.json,
+    payload: Buffer.from(`{"request":{"data":"${data}"},"id":"${requestId(index)}"}`),
+  };
 }
 
 /**
@@ -31,7 +35,7 @@ export function jsonMessage(index: number, size: number, prefix = ''): OutgoingM
  * JSON message's `request.data` (its payload less the frame and the id).
  */
 export function recordBytesOf(kind: MessageKind, size: number): number {
-  return kind === 'binary' ? size : size - `{"request":{"data":""},"id":"${requestId(0)}"}`.length;
+  return kind === 'binary' ? size : size - JSON_FRAME_BYTES;
 }
 
 /** Makes messages of one kind and size, sharing the filler so a 200,000-message backlog is cheap to build. */
@@ -40,9 +44,7 @@ export function messageMaker(kind: MessageKind, size: number): (index: number) =
     const payload = Buffer.from(filler(size));
     return (index) => ({ topic: `${BINARY_TOPIC_PREFIX}${requestId(index)}`, payload });
   }
-  const id = requestId(0);
-  const frame = `{"request":{"data":""},"id":"${id}"}`;
-  const head = Buffer.from(`{"request":{"data":"${filler(size - frame.length)}"},"id":"`);
+  const head = Buffer.from(`{"request":{"data":"${filler(size - JSON_FRAME_BYTES)}"},"id":"`);
   const tail = Buffer.from('"}');
   return (index) => ({
     topic: Topics.json,

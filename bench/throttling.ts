@@ -86,7 +86,8 @@ export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<Quo
     let lastAt = 0;
     // 95 % of the messages, counted in bytes: the last ones wait for the next PublishInterval tick, at a time that
     // depends on when the run started, so the time to the last record varies by up to an interval between runs.
-    const mostBytes = 0.95 * options.messages * recordBytesOf('json', options.size);
+    const messageBytes = recordBytesOf('json', options.size);
+    const mostBytes = 0.95 * options.messages * messageBytes;
     let acceptedBytes = 0;
     let mostAt = 0;
     endpoint.onRecords((event) => {
@@ -149,7 +150,7 @@ export async function measureQuotaDrain(options: QuotaDrainOptions): Promise<Quo
     return {
       messages: options.messages,
       delivered: stats.acceptedRecords,
-      deliveredMessages: Math.floor(stats.acceptedBytes / recordBytesOf('json', options.size)),
+      deliveredMessages: Math.floor(stats.acceptedBytes / messageBytes),
       drainSeconds: (lastAt - (options.afterOutage ? firstAt : publishedAt)) / 1000,
       mostSeconds: (mostAt - publishedAt) / 1000,
       calls: callTotals.calls,

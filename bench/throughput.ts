@@ -202,6 +202,7 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
     const messageBytes = recordBytesOf(options.kind, options.size);
     const backlogBytes = options.backlog * messageBytes;
     let bytes = 0;
+    const deliveredMessages = (): number => Math.floor(bytes / Math.max(1, messageBytes));
     let lastAt = 0;
     const delivered = new Promise<void>((resolveDelivered) => {
       endpoint.onRecords((event) => {
@@ -235,9 +236,9 @@ export async function measureDrain(subject: ProcessUnderTest, options: DrainOpti
         delivered,
         options.timeoutMs,
         () =>
-          `${Math.floor(bytes / Math.max(1, messageBytes))} of ${options.backlog} messages reached the endpoint. ${child.describe()}`,
+          `${deliveredMessages()} of ${options.backlog} messages reached the endpoint. ${child.describe()}`,
       );
-      messages = Math.floor(bytes / Math.max(1, messageBytes));
+      messages = deliveredMessages();
     } else {
       const drained = await child.waitForLog(
         (line) => line.message === 'Drained',

@@ -52,9 +52,9 @@ const EXEMPT: readonly {
     testedBy: ['test/runtime/transport/ipc/client/client.test.ts'],
   },
   {
-    units: /^runtime\/local\/(firehose-protocol|http-listener|aws-json-response)\.ts$/,
+    units: /^runtime\/local\/(firehose-protocol|http-listener|aws-json-(request|response))\.ts$/,
     reason:
-      "the local Firehose endpoint's parts (its AWS JSON answers the CloudWatch endpoint's too), tested through the endpoints with the real AWS SDK",
+      "the local Firehose endpoint's parts (its AWS JSON requests and answers the CloudWatch endpoint's too), tested through the endpoints with the real AWS SDK",
     testedBy: [
       'test/runtime/local/firehose-endpoint.test.ts',
       'test/runtime/local/firehose-service.test.ts',

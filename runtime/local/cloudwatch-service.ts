@@ -4,6 +4,7 @@
  * counts; `LocalCloudWatchEndpoint` gives it a server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, regionOf } from './aws-json-request';
 import {
   cloudWatchError,
   type CloudWatchError,
@@ -40,8 +41,6 @@ export interface CloudWatchServiceHook {
   onData?(call: AcceptedMetricData): void;
 }
 
-const CREDENTIAL_SCOPE_REGION = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/monitoring\//;
-
 export class CloudWatchService {
   private counters = { calls: 0, rejectedCalls: 0, data: 0 };
 
@@ -67,8 +66,7 @@ export class CloudWatchService {
   }
 
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = await readBody(request);
     this.counters.calls++;
     const receivedAt = new Date(this.now());
     const reject = (error: CloudWatchError): void => {
@@ -79,10 +77,10 @@ export class CloudWatchService {
     if (decision === 'hang' || response.destroyed) return;
     if (decision !== undefined) return reject(decision);
     if (!isPutMetricData(request.headers)) return reject(unknownOperation(request.headers));
-    const call = parsePutMetricData(request.headers, Buffer.concat(chunks), receivedAt);
+    const call = parsePutMetricData(request.headers, body, receivedAt);
     if ('code' in call) return reject(call);
     this.counters.data += call.data.length;
-    const region = CREDENTIAL_SCOPE_REGION.exec(request.headers.authorization ?? '')?.[1];
+    const region = regionOf(request.headers, 'monitoring');
     this.hook.onData?.({ ...call, receivedAt, region });
     writeAccepted(response);
   }

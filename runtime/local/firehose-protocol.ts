@@ -58,7 +58,6 @@ const TARGET_PREFIX = 'Firehose_20150804.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** `DeliveryStreamName`: "Length Constraints: Minimum length of 1. Maximum length of 64. Pattern: [a-zA-Z0-9_.-]+". */
 export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
-const CREDENTIAL_SCOPE_REGION = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//;
 
 /** Status and message the service sends with the error codes it uses for throttling and internal errors. */
 const KNOWN_ERRORS: Readonly<Record<string, { readonly status: number; readonly message: string }>> = {
@@ -102,14 +101,6 @@ export function unknownOperation(headers: IncomingHttpHeaders): ServiceError {
   const target = headers['x-amz-target'];
   const shown = typeof target === 'string' ? target : '(no X-Amz-Target header)';
   return serviceError('UnknownOperationException', { message: `Unknown operation ${shown}.` });
-}
-
-/**
- * The region of the SigV4 credential scope that signed the call; `undefined` for an unsigned call. Only the region
- * is read: the Authorization header and its key id are never kept.
- */
-export function regionOf(headers: IncomingHttpHeaders): string | undefined {
-  return CREDENTIAL_SCOPE_REGION.exec(headers.authorization ?? '')?.[1];
 }
 
 export function isFirehoseOperation(operation: string): operation is FirehoseOperation {

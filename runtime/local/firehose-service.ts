@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { billedBytes } from '../firehose';
+import { readBody, regionOf } from './aws-json-request';
 import {
   checkCallLimits,
   isFirehoseOperation,
@@ -17,7 +18,6 @@ import {
   type ParsedCall,
   type PutRecordBatchOutput,
   type PutRecordOutput,
-  regionOf,
   serviceError,
   type ServiceError,
   SLOW_DOWN,
@@ -223,13 +223,12 @@ export class FirehoseService {
   }
 
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = await readBody(request);
     const receivedAt = new Date();
     const operation = operationOf(request.headers);
     const region = regionOf(request.headers);
     const parsed = isFirehoseOperation(operation)
-      ? parseCall(operation, Buffer.concat(chunks))
+      ? parseCall(operation, body)
       : unknownOperation(request.headers);
     const details: Partial<ParsedCall> = 'code' in parsed ? {} : parsed;
     const ended = (outcome: FirehoseCall['outcome'], errorCode?: string, failedRecordCount = 0): void =>

@@ -4,7 +4,6 @@ import { DEFAULT_METRICS_NAMESPACE, RECOMMENDED_MEMORY_SIZE_KB, Topics } from '.
 import { createLogger } from '../logger';
 import { runConnector, type RunningConnector } from '../run';
 import { LocalCloudWatchEndpoint } from './cloudwatch-endpoint';
-import type { AcceptedMetricData } from './cloudwatch-service';
 import { startEmbeddedBroker } from './embedded-broker';
 import { LocalFirehoseEndpoint } from './firehose-endpoint';
 import { summarizeMetricData } from './metrics-summary';
@@ -30,33 +29,22 @@ export interface LocalModeOptions {
  */
 export async function runLocal(options: LocalModeOptions): Promise<RunningConnector> {
   const dataDir = resolve(options.dataDir ?? 'local-firehose');
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: LOCAL_MQTT_PORT }).catch(() =>
-    startEmbeddedBroker({ host: '127.0.0.1', port: 0 }),
+  const broker = await onPreferredPort(LOCAL_MQTT_PORT, (port) =>
+    startEmbeddedBroker({ host: '127.0.0.1', port }),
   );
-  const endpoint = await LocalFirehoseEndpoint.start({
-    host: '127.0.0.1',
-    port: LOCAL_FIREHOSE_PORT,
-    acceptAnyStream: true,
-    dataDir,
-  }).catch(() =>
-    LocalFirehoseEndpoint.start({
-      host: '127.0.0.1',
-      port: 0,
-      acceptAnyStream: true,
-      dataDir,
-    }),
+  const endpoint = await onPreferredPort(LOCAL_FIREHOSE_PORT, (port) =>
+    LocalFirehoseEndpoint.start({ host: '127.0.0.1', port, acceptAnyStream: true, dataDir }),
   );
   process.env.AWS_ENDPOINT_URL_FIREHOSE = endpoint.url;
   // What the connector would send to CloudWatch is printed as it arrives.
   const screen = new Screen();
-  const cloudWatchOptions = {
-    host: '127.0.0.1',
-    onData: (call: AcceptedMetricData) => screen.print(summarizeMetricData(call)),
-  };
-  const cloudWatch = await LocalCloudWatchEndpoint.start({
-    ...cloudWatchOptions,
-    port: LOCAL_CLOUDWATCH_PORT,
-  }).catch(() => LocalCloudWatchEndpoint.start({ ...cloudWatchOptions, port: 0 }));
+  const cloudWatch = await onPreferredPort(LOCAL_CLOUDWATCH_PORT, (port) =>
+    LocalCloudWatchEndpoint.start({
+      host: '127.0.0.1',
+      port,
+      onData: (call) => screen.print(summarizeMetricData(call)),
+    }),
+  );
   process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudWatch.url;
 
   const config = loadConfig({
@@ -109,6 +97,11 @@ Watch the statuses:
       await broker.close();
     },
   };
+}
+
+/** Starts a server on its usual port, or on a free one when it cannot have that one. */
+function onPreferredPort<Server>(port: number, start: (port: number) => Promise<Server>): Promise<Server> {
+  return start(port).catch(() => start(0));
 }
 
 function describeMetrics(metrics: ConnectorConfig['metrics']): string {

@@ -23,7 +23,7 @@ export interface MetricsSender {
  * of JSON.
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
  */
-export const MAX_DATA_PER_CALL = 1000;
+const MAX_DATA_PER_CALL = 1000;
 
 export interface CloudWatchSenderOptions {
   readonly namespace: string;

@@ -71,11 +71,6 @@ export class MetricsPublisher {
     this.buffer = new PointBuffer(options.bufferCapacity ?? 10_000);
   }
 
-  /** Points waiting to be sent. */
-  get buffered(): number {
-    return this.buffer.size;
-  }
-
   start(): void {
     this.periodStart = this.periodStartOf(this.now());
     this.schedule();

@@ -1,4 +1,4 @@
-import { type ConnectorMetricName, ConnectorMetrics } from '../contract';
+import { type ConnectorMetricName, ConnectorMetrics, type MetricDefinition } from '../contract';
 import type { MetricPoint, StatisticSet } from './metric-point';
 
 /** The counts a stream's dispatcher has kept since it was made, and its queue now: what the connector reports. */
@@ -21,19 +21,13 @@ export interface StreamSample {
   readonly oldestAgeMs: number;
 }
 
-type CountName =
-  | 'received'
-  | 'delivered'
-  | 'failed'
-  | 'dropped'
-  | 'retried'
-  | 'throttled'
-  | 'calls'
-  | 'records'
-  | 'billedBytes';
+/** The contract's metrics of one kind. */
+type MetricOfKind<Kind extends MetricDefinition['kind']> = {
+  [Name in ConnectorMetricName]: (typeof ConnectorMetrics)[Name]['kind'] extends Kind ? Name : never;
+}[ConnectorMetricName];
 
 /** The metric each cumulative count of a stream becomes. */
-const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
+const COUNTERS = {
   received: 'MessagesReceived',
   delivered: 'MessagesDelivered',
   failed: 'MessagesFailed',
@@ -43,8 +37,16 @@ const COUNTERS: Readonly<Record<CountName, ConnectorMetricName>> = {
   calls: 'FirehoseCalls',
   records: 'FirehoseRecords',
   billedBytes: 'BilledBytes',
-};
+} as const satisfies { readonly [Count in keyof StreamSample]?: MetricOfKind<'counter'> };
+type CountName = keyof typeof COUNTERS;
 const COUNT_NAMES = Object.keys(COUNTERS) as CountName[];
+
+/** What each gauge of the contract samples of a stream. */
+const GAUGES: Readonly<Record<MetricOfKind<'gauge'>, (sample: StreamSample) => number>> = {
+  QueueDepth: (sample) => sample.queued,
+  OldestRecordAge: (sample) => sample.oldestAgeMs / 1000,
+};
+const GAUGE_NAMES = Object.keys(GAUGES) as MetricOfKind<'gauge'>[];
 
 /**
  * Where the counts of streams beyond `maxStreams` in one period go. Parentheses and spaces are not allowed in
@@ -77,22 +79,11 @@ class StreamPeriod {
   served = false;
   readonly counts = zeroCounts();
   readonly rejected = new Map<string, number>();
-  readonly queueDepth = new Samples();
-  readonly oldestAge = new Samples();
+  readonly gauges = new Map(GAUGE_NAMES.map((metric) => [metric, new Samples()]));
 }
 
 function zeroCounts(): Record<CountName, number> {
-  return {
-    received: 0,
-    delivered: 0,
-    failed: 0,
-    dropped: 0,
-    retried: 0,
-    throttled: 0,
-    calls: 0,
-    records: 0,
-    billedBytes: 0,
-  };
+  return Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as Record<CountName, number>;
 }
 
 /**
@@ -103,8 +94,8 @@ function zeroCounts(): Record<CountName, number> {
  */
 export class PeriodAggregator {
   private streams = new Map<string, StreamPeriod>();
-  /** The counts each served stream had when last observed, by ARN. */
-  private readonly last = new Map<string, Record<CountName, number>>();
+  /** Each served stream when last observed, by ARN: its counts then. */
+  private readonly last = new Map<string, StreamSample>();
 
   /**
    * `maxStreams`: streams with points of their own per period; `pinnedStream`, the default stream, always has its
@@ -121,8 +112,7 @@ export class PeriodAggregator {
     for (const sample of samples) {
       seen.add(sample.arn);
       const period = this.add(sample);
-      period.queueDepth.add(sample.queued);
-      period.oldestAge.add(sample.oldestAgeMs / 1000);
+      for (const [metric, gauge] of period.gauges) gauge.add(GAUGES[metric](sample));
     }
     // A stream released without its last counts reported: forget it, so that `last` stays bounded.
     for (const arn of this.last.keys()) if (!seen.has(arn)) this.last.delete(arn);
@@ -155,11 +145,7 @@ export class PeriodAggregator {
       for (const [reason, value] of period.rejected) {
         points.push({ metric: 'MessagesRejected', stream, reason, timestamp, value });
       }
-      const gauges: [ConnectorMetricName, Samples][] = [
-        ['QueueDepth', period.queueDepth],
-        ['OldestRecordAge', period.oldestAge],
-      ];
-      for (const [metric, samples] of gauges) {
+      for (const [metric, samples] of period.gauges) {
         const value = samples.statistics;
         if (value) points.push({ metric, stream, timestamp, value });
       }
@@ -172,14 +158,13 @@ export class PeriodAggregator {
     const period = this.periodOf(sample.name);
     period.served = true;
     const previous = this.last.get(sample.arn);
-    const current = zeroCounts();
     // Counts lower than last time belong to a new dispatcher of the same stream, counting from zero.
     const restarted = previous !== undefined && COUNT_NAMES.some((name) => sample[name] < previous[name]);
     for (const name of COUNT_NAMES) {
-      current[name] = sample[name];
       period.counts[name] += sample[name] - (previous && !restarted ? previous[name] : 0);
     }
-    this.last.set(sample.arn, current);
+    // Kept as it came: a sample is read-only, made afresh each time (run.ts).
+    this.last.set(sample.arn, sample);
     return period;
   }
 

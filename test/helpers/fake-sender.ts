@@ -2,6 +2,7 @@ import type { DeliveryStreamTarget } from '../../runtime/firehose/delivery-strea
 import type { RecordOutcome, RecordSender } from '../../runtime/firehose/firehose-sender';
 import type { PackedRecord } from '../../runtime/firehose/record-packing';
 import type { FirehoseRecord } from '../../runtime/firehose/request-body';
+import { StreamThrottle } from '../../runtime/local/stream-quotas';
 import type { QueuedRecord } from '../../runtime/store/record-store';
 
 export interface SentCall {
@@ -72,38 +73,30 @@ export function permanent(code: string, message: string): RecordOutcome {
   return { ok: false, code, message, retryable: false };
 }
 
+/** A quota no test reaches: StreamThrottle takes finite quotas only. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
 /**
- * Answers like a stream at its quota: buckets of `recordsPerSecond` records and `bytesPerSecond` bytes that hold
- * one second and refill continuously (read from Date.now, so fake timers drive them); records beyond either are
- * refused with ServiceUnavailableException, "Slow down.", as Firehose refuses them inside a PutRecordBatch.
+ * Answers like a stream at its quota: the local endpoint's buckets of `recordsPerSecond` records and
+ * `bytesPerSecond` bytes (read from Date.now, so fake timers drive them); records beyond either are refused with
+ * ServiceUnavailableException, "Slow down.", as Firehose refuses them inside a PutRecordBatch.
  */
 export function quotaResponder(
   recordsPerSecond: number,
-  bytesPerSecond = Number.POSITIVE_INFINITY,
+  bytesPerSecond = UNLIMITED,
 ): {
   respond: FakeSender['respond'];
   readonly refused: number;
 } {
-  let records = recordsPerSecond;
-  let bytes = bytesPerSecond;
-  let refilledAt = Date.now();
+  const throttle = new StreamThrottle(
+    { recordsPerSecond, bytesPerSecond, requestsPerSecond: UNLIMITED },
+    () => Date.now(),
+  );
   let refused = 0;
   let sequence = 0;
   return {
     respond: (record) => {
-      const now = Date.now();
-      const seconds = (now - refilledAt) / 1000;
-      records = Math.min(recordsPerSecond, records + seconds * recordsPerSecond);
-      // Infinity * 0 is NaN: an unlimited bucket stays full.
-      bytes = Number.isFinite(bytesPerSecond)
-        ? Math.min(bytesPerSecond, bytes + seconds * bytesPerSecond)
-        : bytes;
-      refilledAt = now;
-      if (records >= 1 && bytes >= record.data.length) {
-        records--;
-        bytes -= record.data.length;
-        return { ok: true, recordId: `id-${++sequence}` };
-      }
+      if (throttle.admitRecord(record.data.length)) return { ok: true, recordId: `id-${++sequence}` };
       refused++;
       return retryable();
     },

@@ -7,6 +7,7 @@
  */
 import { ProblemsError } from '../runtime/contract';
 import { KNOWN_CONTEXT_KEYS, parseContext } from './context';
+import { SETTINGS } from './custom-resources/removal-guard';
 
 /** Keys that hold for one deploy only, never saved. */
 const ONE_DEPLOY_KEYS: Readonly<Record<string, string>> = {
@@ -93,13 +94,7 @@ export function applySettings(
 }
 
 /** The settings whose loss the removal guard refuses: worth saving whenever they are given. */
-export const GUARDED_SETTINGS = [
-  'targetArn',
-  'createTokenExchangeRole',
-  'tokenExchangeRoleName',
-  'tokenExchangeRoleAlias',
-  'deliveryStreamName',
-] as const;
+export const GUARDED_SETTINGS: readonly string[] = [...new Set(Object.values(SETTINGS).flat())];
 
 /**
  * The guarded settings this synth uses with a value cdk.json does not hold: given with `-c` only, so the next

@@ -188,10 +188,8 @@ export function planTeardown(options: TeardownOptions, aws: AwsCli, report: Repo
       ? `ParameterKey=${DESTROY_DATA_PARAMETER},ParameterValue=true`
       : `ParameterKey=${parameter.ParameterKey},UsePreviousValue=true`,
   );
-  const needsRevision =
-    revision.emptiedDeployments.length > 0 ||
-    revision.armedBuckets.length > 0 ||
-    (legacyDestroyData && options.deleteData);
+  const armsCleanup = revision.armedBuckets.length > 0 || (legacyDestroyData && options.deleteData === true);
+  const needsRevision = revision.emptiedDeployments.length > 0 || armsCleanup;
 
   const steps: string[] = [];
   const warnings: string[] = [];
@@ -211,7 +209,7 @@ export function planTeardown(options: TeardownOptions, aws: AwsCli, report: Repo
       `${component} stays on the devices (${why}): it keeps running and fails every record once the stream and its permissions are gone. Remove it from the deployments that installed it (console: Greengrass devices > Deployments > Revise), or run sudo /greengrass/v2/bin/greengrass-cli deployment create --remove ${component} on each device`,
     );
   }
-  if (revision.armedBuckets.length > 0 || (legacyDestroyData && options.deleteData)) {
+  if (armsCleanup) {
     steps.push('Arm the clean-up of the data and access-log buckets (the same template otherwise)');
   }
   const alias = output('TokenExchangeRoleAliasName');

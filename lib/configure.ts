@@ -38,7 +38,7 @@ export interface ConfigureRequest {
 }
 
 /** The context key a flag names: `--target-arn`, `--targetArn` and `--PublishInterval` all work. */
-export function contextKeyOf(flag: string): string | undefined {
+function contextKeyOf(flag: string): string | undefined {
   const wanted = flag.replace(/^--/, '').replace(/-/g, '').toLowerCase();
   return KNOWN_CONTEXT_KEYS.find((key) => key.toLowerCase() === wanted);
 }
@@ -98,7 +98,7 @@ export function applySettings(
 }
 
 /** The settings whose loss the removal guard refuses: worth saving whenever they are given. */
-export const GUARDED_SETTINGS: readonly string[] = [...new Set(Object.values(SETTINGS).flat())];
+const GUARDED_SETTINGS: readonly string[] = [...new Set(Object.values(SETTINGS).flat())];
 
 /** A guarded setting given on the command line only, and the warning that says how to save it. */
 export interface UnsavedSetting {

@@ -93,12 +93,14 @@ export interface TeardownPlan {
 export interface TemplateRevision {
   readonly template: Template;
   readonly emptiedDeployments: readonly string[];
+  /** The buckets whose clean-up the revision arms, not those armed already. */
   readonly armedBuckets: readonly string[];
 }
 
 /**
  * The deployed template with the stack's deployments emptied and kept on deletion (unless `keepOnDevices`), and with
- * `deleteData` the buckets' clean-up armed and the buckets and their policies deleted with the stack. Pure.
+ * `deleteData` the buckets' clean-up armed and the buckets and their policies deleted with the stack, unless the
+ * clean-up is armed already. Pure.
  *
  * A deployment's components cannot change in place: CloudFormation creates the revised deployment for the same
  * target, which replaces the previous one on the devices, and deletes the previous one.
@@ -123,7 +125,9 @@ export function teardownTemplate(
       const tag = (tags as { Key: string; Value: unknown }[]).find(
         (entry) => entry.Key === AUTO_DELETE_OBJECTS_TAG,
       );
-      if (tag === undefined) continue;
+      // Armed already (deployed with destroyData=true): the deletion empties and deletes it as it is, and a
+      // revision that changes nothing else would fail as a change set without changes (aws-cdk#11521).
+      if (tag === undefined || tag.Value === 'true') continue;
       tag.Value = 'true';
       resource.DeletionPolicy = 'Delete';
       armedBuckets.push(logicalId);

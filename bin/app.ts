@@ -5,8 +5,7 @@
  */
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { unsavedSettings } from '../lib/configure';
+import { REPOSITORY_CDK_JSON, unsavedSettings } from '../lib/configure';
 import { ConnectorStack } from '../lib/connector-stack';
 import { parseContext } from '../lib/context';
 import { AwsSolutionsTemplateChecks } from '../lib/nag';
@@ -38,8 +37,8 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
     options.warnUnsavedSettings === false
       ? []
       : unsavedSettings((key) => app.node.tryGetContext(key), savedContext());
-  for (const warning of unsaved) {
-    Annotations.of(stack).addWarningV2(`firehose-connector:unsaved:${warning.split(' ')[0]}`, warning);
+  for (const { key, message } of unsaved) {
+    Annotations.of(stack).addWarningV2(`firehose-connector:unsaved:${key}`, message);
   }
   // cdk-nag 3 is a policy validation plugin: an unacknowledged finding fails synthesis and is listed in the
   // CLI's report (cdk.out/validation-report.json). It runs on the synthesized template, so that it sees every
@@ -50,7 +49,7 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ConnectorStac
 
 /** The context saved in the repository's cdk.json (npm run configure). */
 function savedContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+  const cdkJson = JSON.parse(readFileSync(REPOSITORY_CDK_JSON, 'utf8')) as {
     context?: Record<string, unknown>;
   };
   return cdkJson.context ?? {};

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /** `npm run configure`: saves deploy settings in cdk.json (lib/configure.ts). */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { applySettings, CONFIGURE_USAGE, parseConfigureArgs, savedSettings } from '../lib/configure';
+import {
+  applySettings,
+  CONFIGURE_USAGE,
+  parseConfigureArgs,
+  REPOSITORY_CDK_JSON,
+  savedSettings,
+} from '../lib/configure';
 import { runCommand } from './run-command';
-
-const CDK_JSON = join(__dirname, '..', 'cdk.json');
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
@@ -14,7 +17,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   const request = parseConfigureArgs(argv);
-  const file = request.file ?? CDK_JSON;
+  const file = request.file ?? REPOSITORY_CDK_JSON;
   const cdkJson = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const updated = applySettings(cdkJson, request);
   if (Object.keys(request.set).length > 0 || request.unset.length > 0) {

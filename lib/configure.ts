@@ -5,13 +5,18 @@
  * bin/configure.ts.
  * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
  */
+import { join } from 'node:path';
 import { ProblemsError } from '../runtime/contract';
 import { KNOWN_CONTEXT_KEYS, parseContext } from './context';
+import { SETTINGS } from './custom-resources/removal-guard';
 
 /** Keys that hold for one deploy only, never saved. */
 const ONE_DEPLOY_KEYS: Readonly<Record<string, string>> = {
   allowRemoval: 'it is for one deploy: give it as -c allowRemoval=... to the deploy that may remove',
 };
+
+/** The repository's cdk.json: `npm run configure` saves the settings there, and the app reads them back. */
+export const REPOSITORY_CDK_JSON = join(__dirname, '..', 'cdk.json');
 
 export const CONFIGURE_USAGE = `Usage: npm run configure -- [--KEY VALUE ...] [--unset KEY ...] [--show]
 
@@ -33,7 +38,7 @@ export interface ConfigureRequest {
 }
 
 /** The context key a flag names: `--target-arn`, `--targetArn` and `--PublishInterval` all work. */
-export function contextKeyOf(flag: string): string | undefined {
+function contextKeyOf(flag: string): string | undefined {
   const wanted = flag.replace(/^--/, '').replace(/-/g, '').toLowerCase();
   return KNOWN_CONTEXT_KEYS.find((key) => key.toLowerCase() === wanted);
 }
@@ -93,13 +98,13 @@ export function applySettings(
 }
 
 /** The settings whose loss the removal guard refuses: worth saving whenever they are given. */
-export const GUARDED_SETTINGS = [
-  'targetArn',
-  'createTokenExchangeRole',
-  'tokenExchangeRoleName',
-  'tokenExchangeRoleAlias',
-  'deliveryStreamName',
-] as const;
+const GUARDED_SETTINGS: readonly string[] = [...new Set(Object.values(SETTINGS).flat())];
+
+/** A guarded setting given on the command line only, and the warning that says how to save it. */
+export interface UnsavedSetting {
+  readonly key: string;
+  readonly message: string;
+}
 
 /**
  * The guarded settings this synth uses with a value cdk.json does not hold: given with `-c` only, so the next
@@ -108,13 +113,14 @@ export const GUARDED_SETTINGS = [
 export function unsavedSettings(
   lookup: (key: string) => unknown,
   saved: Readonly<Record<string, unknown>>,
-): string[] {
+): UnsavedSetting[] {
   return GUARDED_SETTINGS.filter((key) => {
     const value = lookup(key);
     return value !== undefined && String(value) !== String(saved[key]);
-  }).map(
-    (key) =>
+  }).map((key) => ({
+    key,
+    message:
       `${key} is given on the command line only: a later deploy without it would remove what it makes, which the ` +
       `stack refuses. Save it: npm run configure -- --${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} ${String(lookup(key))}`,
-  );
+  }));
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The Lambda function's code: lib/custom-resources/, which imports nothing outside itself but the AWS SDK. */
-export const CUSTOM_RESOURCES_FOLDER = join(__dirname, 'custom-resources');
+const CUSTOM_RESOURCES_FOLDER = join(__dirname, 'custom-resources');
 
 export interface CustomResourceFunctionProps {
   /** Retention of the function's log group, which the stack deletes with it. */
@@ -89,7 +89,7 @@ let bundleFolder: string | undefined;
  * A temporary folder holding the bundle, made once per process (esbuild's output is the same for the same sources, so
  * the asset hash, taken of the folder, changes only with the code).
  */
-export function customResourcesBundle(): string {
+function customResourcesBundle(): string {
   if (bundleFolder === undefined) {
     const folder = mkdtempSync(join(tmpdir(), 'custom-resources-'));
     bundleCustomResources(join(folder, 'index.js'));

@@ -6,6 +6,12 @@ import { MINIMUM_NODE_MAJOR } from './recipe';
 export const RUNTIME_ENTRY = join(__dirname, '..', 'runtime', 'main.ts');
 
 /**
+ * The package.json fields esbuild resolves a package's entry from: the AWS SDK's ES module builds, not its CommonJS
+ * ones, so that only the commands used are bundled. The npm build scripts pass the same (`--main-fields`).
+ */
+export const RUNTIME_MAIN_FIELDS: readonly string[] = ['module', 'main'];
+
+/**
  * Bundles the runtime into one self-contained CommonJS file for the oldest supported Node.js line, so that syntax
  * newer than that line is lowered: no node_modules and no native code on the device, so the recipe needs no install
  * step. Same options as the `build:device` npm script (the device bundle: no embedded broker, no local mode).
@@ -16,8 +22,7 @@ export function bundleRuntime(outfile: string, entry: string = RUNTIME_ENTRY): v
     bundle: true,
     platform: 'node',
     target: `node${MINIMUM_NODE_MAJOR}`,
-    // The AWS SDK's ES module builds, not its CommonJS ones, so that only the commands used are bundled.
-    mainFields: ['module', 'main'],
+    mainFields: [...RUNTIME_MAIN_FIELDS],
     outfile,
     logLevel: 'warning',
   });

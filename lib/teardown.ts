@@ -93,12 +93,14 @@ export interface TeardownPlan {
 export interface TemplateRevision {
   readonly template: Template;
   readonly emptiedDeployments: readonly string[];
+  /** The buckets whose clean-up the revision arms, not those armed already. */
   readonly armedBuckets: readonly string[];
 }
 
 /**
  * The deployed template with the stack's deployments emptied and kept on deletion (unless `keepOnDevices`), and with
- * `deleteData` the buckets' clean-up armed and the buckets and their policies deleted with the stack. Pure.
+ * `deleteData` the buckets' clean-up armed and the buckets and their policies deleted with the stack, unless the
+ * clean-up is armed already. Pure.
  *
  * A deployment's components cannot change in place: CloudFormation creates the revised deployment for the same
  * target, which replaces the previous one on the devices, and deletes the previous one.
@@ -123,7 +125,9 @@ export function teardownTemplate(
       const tag = (tags as { Key: string; Value: unknown }[]).find(
         (entry) => entry.Key === AUTO_DELETE_OBJECTS_TAG,
       );
-      if (tag === undefined) continue;
+      // Armed already (deployed with destroyData=true): the deletion empties and deletes it as it is, and a
+      // revision that changes nothing else would fail as a change set without changes (aws-cdk#11521).
+      if (tag === undefined || tag.Value === 'true') continue;
       tag.Value = 'true';
       resource.DeletionPolicy = 'Delete';
       armedBuckets.push(logicalId);
@@ -188,10 +192,8 @@ export function planTeardown(options: TeardownOptions, aws: AwsCli, report: Repo
       ? `ParameterKey=${DESTROY_DATA_PARAMETER},ParameterValue=true`
       : `ParameterKey=${parameter.ParameterKey},UsePreviousValue=true`,
   );
-  const needsRevision =
-    revision.emptiedDeployments.length > 0 ||
-    revision.armedBuckets.length > 0 ||
-    (legacyDestroyData && options.deleteData);
+  const armsCleanup = revision.armedBuckets.length > 0 || (legacyDestroyData && options.deleteData === true);
+  const needsRevision = revision.emptiedDeployments.length > 0 || armsCleanup;
 
   const steps: string[] = [];
   const warnings: string[] = [];
@@ -211,7 +213,7 @@ export function planTeardown(options: TeardownOptions, aws: AwsCli, report: Repo
       `${component} stays on the devices (${why}): it keeps running and fails every record once the stream and its permissions are gone. Remove it from the deployments that installed it (console: Greengrass devices > Deployments > Revise), or run sudo /greengrass/v2/bin/greengrass-cli deployment create --remove ${component} on each device`,
     );
   }
-  if (revision.armedBuckets.length > 0 || (legacyDestroyData && options.deleteData)) {
+  if (armsCleanup) {
     steps.push('Arm the clean-up of the data and access-log buckets (the same template otherwise)');
   }
   const alias = output('TokenExchangeRoleAliasName');

@@ -6,8 +6,8 @@
  */
 import {
   GreengrassV2Client,
-  ListComponentVersionsCommand,
   ListTagsForResourceCommand,
+  paginateListComponentVersions,
 } from '@aws-sdk/client-greengrassv2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { BUILD_FINGERPRINT_TAG, type ComponentVersionStore, type ExistingVersion } from './component-version';
@@ -20,21 +20,20 @@ export class SdkComponentVersionStore implements ComponentVersionStore {
 
   async existingVersions(componentArn: string): Promise<readonly ExistingVersion[]> {
     const versions: { version: string; arn: string }[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.greengrass.send(new ListComponentVersionsCommand({ arn: componentArn, nextToken }));
-      } catch (error) {
-        if ((error as Error).name === 'ResourceNotFoundException') return [];
-        throw error;
+    try {
+      for await (const page of paginateListComponentVersions(
+        { client: this.greengrass },
+        { arn: componentArn },
+      )) {
+        for (const entry of page.componentVersions ?? []) {
+          if (entry.componentVersion && entry.arn)
+            versions.push({ version: entry.componentVersion, arn: entry.arn });
+        }
       }
-      for (const entry of page.componentVersions ?? []) {
-        if (entry.componentVersion && entry.arn)
-          versions.push({ version: entry.componentVersion, arn: entry.arn });
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return [];
+      throw error;
+    }
     return Promise.all(
       versions.map(async ({ version, arn }) => {
         const { tags } = await this.greengrass.send(new ListTagsForResourceCommand({ resourceArn: arn }));

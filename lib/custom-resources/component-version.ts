@@ -54,7 +54,7 @@ export interface ComponentVersionStore {
   raiseHighWaterMark(parameterName: string, version: string): Promise<void>;
 }
 
-export interface VersionChoice {
+interface VersionChoice {
   readonly fingerprint: string;
   readonly base: string;
   readonly pinned?: string;
@@ -70,7 +70,7 @@ export function buildFingerprint(recipe: string): string {
 }
 
 /** The version for a build, by the rules above; throws with what to do when a pinned version is not allowed. */
-export function chooseVersion(choice: VersionChoice): string {
+function chooseVersion(choice: VersionChoice): string {
   const { pinned, existing, fingerprint, componentName } = choice;
   const highest = highestOf([...existing.map((entry) => entry.version), choice.highWaterMark]);
   if (pinned !== undefined) {

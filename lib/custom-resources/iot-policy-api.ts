@@ -10,7 +10,7 @@ import {
   DetachPolicyCommand,
   IoTClient,
   ListPolicyVersionsCommand,
-  ListTargetsForPolicyCommand,
+  paginateListTargetsForPolicy,
 } from '@aws-sdk/client-iot';
 import { type IoTPolicyApi } from './iot-policy-targets';
 
@@ -31,18 +31,14 @@ export class SdkIoTPolicyApi implements IoTPolicyApi {
 
   async targets(policyName: string): Promise<readonly string[]> {
     const targets: string[] = [];
-    let marker: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.iot.send(new ListTargetsForPolicyCommand({ policyName, marker }));
-      } catch (error) {
-        if ((error as Error).name === 'ResourceNotFoundException') return [];
-        throw error;
+    try {
+      for await (const page of paginateListTargetsForPolicy({ client: this.iot }, { policyName })) {
+        targets.push(...(page.targets ?? []));
       }
-      targets.push(...(page.targets ?? []));
-      marker = page.nextMarker;
-    } while (marker);
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return [];
+      throw error;
+    }
     return targets;
   }
 

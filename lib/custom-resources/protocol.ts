@@ -26,7 +26,7 @@ export interface HandlerResult {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-export interface CustomResourceResponse {
+interface CustomResourceResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
   readonly Reason?: string;
   readonly PhysicalResourceId: string;

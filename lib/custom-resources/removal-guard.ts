@@ -37,12 +37,12 @@ const CONSEQUENCES: Record<Guarded, string> = {
   deliveryStream: 'records queued on the devices for it would fail with the old stream',
 };
 
-/** The key that brings each guarded thing back in `npm run configure`. */
-const SETTINGS: Record<Guarded, string> = {
-  deployment: 'targetArn',
-  tokenExchangeRole: 'createTokenExchangeRole, tokenExchangeRoleName',
-  tokenExchangeRoleAlias: 'createTokenExchangeRole, tokenExchangeRoleAlias',
-  deliveryStream: 'deliveryStreamName',
+/** The keys that bring each guarded thing back in `npm run configure` (lib/configure.ts warns when one is unsaved). */
+export const SETTINGS: Readonly<Record<Guarded, readonly string[]>> = {
+  deployment: ['targetArn'],
+  tokenExchangeRole: ['createTokenExchangeRole', 'tokenExchangeRoleName'],
+  tokenExchangeRoleAlias: ['createTokenExchangeRole', 'tokenExchangeRoleAlias'],
+  deliveryStream: ['deliveryStreamName'],
 };
 
 /** One line per guarded thing the update drops or changes without being allowed to. */
@@ -56,8 +56,8 @@ export function removalProblems(before: RemovalGuardProperties, after: RemovalGu
     const change = now === undefined ? 'remove it' : `replace it with ${now}`;
     problems.push(
       `${GUARDED[key]} ${held}: this deploy would ${change}, and ${CONSEQUENCES[key]}. If a setting was ` +
-        `forgotten, save it (npm run configure, keys ${SETTINGS[key]}) and deploy again; if this is wanted, ` +
-        `deploy with -c allowRemoval=${key}`,
+        `forgotten, save it (npm run configure, keys ${SETTINGS[key].join(', ')}) and deploy again; if this is ` +
+        `wanted, deploy with -c allowRemoval=${key}`,
     );
   }
   return problems;

@@ -108,7 +108,10 @@ describe('unsaved settings', () => {
 
     // Assess
     expect(warnings).toEqual([
-      `targetArn is given on the command line only: a later deploy without it would remove what it makes, which the stack refuses. Save it: npm run configure -- --target-arn ${THING_GROUP_ARN}`,
+      {
+        key: 'targetArn',
+        message: `targetArn is given on the command line only: a later deploy without it would remove what it makes, which the stack refuses. Save it: npm run configure -- --target-arn ${THING_GROUP_ARN}`,
+      },
     ]);
   });
 
@@ -119,7 +122,9 @@ describe('unsaved settings', () => {
     // Assess
     Annotations.fromStack(stack).hasWarning(
       '/GreengrassFirehoseConnector',
-      Match.stringLikeRegexp('^targetArn is given on the command line only'),
+      Match.stringLikeRegexp(
+        '^targetArn is given on the command line only.*\\[ack: firehose-connector:unsaved:targetArn\\]$',
+      ),
     );
   });
 });

@@ -28,6 +28,14 @@ const DEPLOYED_STACK = {
   ],
 };
 
+/** What `describe-stacks` returns for the same stack deployed with `-c destroyData=true`. */
+const DESTROY_DATA_STACK = {
+  ...DEPLOYED_STACK,
+  Outputs: DEPLOYED_STACK.Outputs.map((output) =>
+    output.OutputKey === 'BucketKeptOnDestroy' ? { ...output, OutputValue: 'false' } : output,
+  ),
+};
+
 /** The template this version deploys with a deployment and a created role. */
 function deployedTemplate(context: Record<string, unknown> = {}): Template {
   return synth({
@@ -105,6 +113,18 @@ describe('teardownTemplate', () => {
       'Delete',
       'Delete',
     ]);
+  });
+
+  test('with deleteData leaves alone the buckets of a stack deployed with destroyData=true, armed already', () => {
+    // Prepare
+    const deployed = deployedTemplate({ destroyData: 'true' });
+
+    // Act
+    const { template, armedBuckets } = teardownTemplate(deployed, { deleteData: true, keepOnDevices: true });
+
+    // Assess: a change set that changes nothing fails (aws-cdk#11521), and the stack deletes these buckets anyway.
+    expect(armedBuckets).toEqual([]);
+    expect(template).toEqual(deployed);
   });
 
   test('leaves the deployed template alone: a later cdk deploy synthesizes its own, with nothing armed', () => {
@@ -299,6 +319,47 @@ describe('planTeardown and executeTeardown', () => {
     expect(calls.find((call) => call.startsWith('cloudformation create-change-set'))).toContain(
       'ParameterKey=DestroyData,ParameterValue=true',
     );
+  });
+
+  test('with --delete-data delete a stack deployed with destroyData=true, data included, without a revision that would change nothing', () => {
+    // Prepare
+    const { aws, calls } = fakeAws(DESTROY_DATA_STACK, deployedTemplate({ destroyData: 'true' }));
+
+    // Act
+    const plan = planTeardown({ region: 'eu-west-1', deleteData: true, keepOnDevices: true }, aws, quiet);
+    executeTeardown(plan, aws, quiet);
+
+    // Assess
+    expect(plan.revision).toBeUndefined();
+    expect(plan.steps).toEqual([
+      'Delete the stack GreengrassFirehoseConnector, its buckets and every object in them',
+    ]);
+    expect(calls.some((call) => call.includes('change-set'))).toBe(false);
+    expect(calls.find((call) => call.startsWith('cloudformation delete-stack'))).toBe(
+      `cloudformation delete-stack --stack-name GreengrassFirehoseConnector --role-arn ${EXEC_ROLE} --region eu-west-1`,
+    );
+  });
+
+  test('with --delete-data revise only the deployment of a stack deployed with destroyData=true', () => {
+    // Prepare
+    const deployed = deployedTemplate({ destroyData: 'true' });
+    const { aws, calls } = fakeAws(DESTROY_DATA_STACK, deployed);
+
+    // Act
+    const plan = planTeardown({ region: 'eu-west-1', deleteData: true }, aws, quiet);
+    executeTeardown(plan, aws, quiet);
+
+    // Assess
+    expect(plan.steps).not.toContain(
+      'Arm the clean-up of the data and access-log buckets (the same template otherwise)',
+    );
+    const s3 = (template: Template) =>
+      Object.fromEntries(
+        Object.entries(template.Resources).filter(([, resource]) => resource.Type.startsWith('AWS::S3::')),
+      );
+    expect(Object.keys(s3(deployed))).toHaveLength(4);
+    expect(s3(revisedTemplate(calls))).toEqual(s3(deployed));
+    expect(calls.some((call) => call.startsWith('cloudformation delete-stack'))).toBe(true);
   });
 
   test('name the stack, the error and what to check when the stack cannot be read', () => {
